@@ -1,0 +1,256 @@
+//! The record envelope, its byte layout and the BLAKE3 chain.
+//!
+//! A record's hash is BLAKE3 in `derive_key` mode with [`RECORD_CONTEXT`], over the exact bytes stored
+//! in the log. Each record carries the hash of the one before it (zeroes for record 0), so changing,
+//! removing or reordering any record breaks a link. The layout is in `schema/record-format.md`.
+
+use crate::codec::{self, CodecError};
+use crate::date::Timestamp;
+use crate::event::{EVENT_VERSION, Event};
+use crate::ids::{ActorId, Seq, StreamId, StreamVersion};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::LazyLock;
+
+/// The record format version this crate writes (the first byte of every record).
+pub const RECORD_FORMAT: u8 = 1;
+
+/// The BLAKE3 `derive_key` context for record hashes. Part of the format: never change it without a
+/// new record format version.
+pub const RECORD_CONTEXT: &str = "commitment-ledger 2026-11-27 record v1";
+
+/// A 32-byte hash, printed as 64 lowercase hex digits (also its JSON form; stored as 32 raw bytes).
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hash(pub [u8; 32]);
+
+impl Serialize for Hash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() { s.collect_str(self) } else { self.0.serialize(s) }
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            Hash::from_hex(&s).ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))
+        } else {
+            <[u8; 32]>::deserialize(d).map(Hash)
+        }
+    }
+}
+
+impl Hash {
+    /// The all-zero hash that record 0 links to.
+    pub const ZERO: Hash = Hash([0; 32]);
+
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
+            s.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
+        }
+        s
+    }
+
+    /// Parses 64 hex digits.
+    pub fn from_hex(s: &str) -> Option<Hash> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Hash(out))
+    }
+}
+
+impl fmt::Display for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Hash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash({})", self.to_hex())
+    }
+}
+
+static RECORD_HASHER: LazyLock<blake3::Hasher> = LazyLock::new(|| blake3::Hasher::new_derive_key(RECORD_CONTEXT));
+
+/// The hash of stored record bytes.
+pub fn hash_record_bytes(bytes: &[u8]) -> Hash {
+    let mut h = RECORD_HASHER.clone();
+    h.update(bytes);
+    Hash(*h.finalize().as_bytes())
+}
+
+/// One entry of the log, decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Its position.
+    pub seq: Seq,
+    /// The hash of the record before it.
+    pub prev: Hash,
+    /// When the ledger accepted it.
+    pub time: Timestamp,
+    /// Who appended it.
+    pub actor: ActorId,
+    /// The stream it belongs to.
+    pub stream: StreamId,
+    /// Number of earlier records in the stream.
+    pub stream_version: StreamVersion,
+    /// The seq of the stream's previous record (none for the first), so that a stream's history can be
+    /// walked backwards without an index.
+    pub stream_prev: Option<Seq>,
+    /// What happened.
+    pub event: Event,
+    /// The actor's signature. Always absent in format 1 as written by this version; the field is part
+    /// of the layout so that signed records need no new envelope.
+    pub signature: Option<Vec<u8>>,
+}
+
+/// The stored form, field by field in stored order.
+#[derive(Serialize, Deserialize)]
+struct Wire<'a> {
+    format: u8,
+    seq: u64,
+    prev: [u8; 32],
+    time: i64,
+    actor: &'a str,
+    stream: &'a str,
+    stream_version: u64,
+    stream_prev: Option<u64>,
+    event_type: u16,
+    event_version: u16,
+    #[serde(with = "serde_bytes")]
+    body: &'a [u8],
+    #[serde(borrow, with = "serde_bytes")]
+    signature: Option<&'a [u8]>,
+}
+
+impl Record {
+    /// The stored bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let body = self.event.encode_body();
+        let stream = self.stream.to_text();
+        codec::encode(&Wire {
+            format: RECORD_FORMAT,
+            seq: self.seq.0,
+            prev: self.prev.0,
+            time: self.time.0,
+            actor: self.actor.as_str(),
+            stream: &stream,
+            stream_version: self.stream_version.0,
+            stream_prev: self.stream_prev.map(|s| s.0),
+            event_type: self.event.event_type() as u16,
+            event_version: EVENT_VERSION,
+            body: &body,
+            signature: self.signature.as_deref(),
+        })
+    }
+
+    /// Decodes stored bytes. The bytes are not checked against any hash here; [`crate::verify`] does that.
+    pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
+        let format = *bytes.first().ok_or(CodecError::Bincode("empty record".into()))?;
+        if format != RECORD_FORMAT {
+            return Err(CodecError::UnknownFormat(format));
+        }
+        let w: Wire<'_> = codec::decode_borrowed(bytes)?;
+        let bad = |field, why: String| CodecError::BadField { field, why };
+        Ok(Record {
+            seq: Seq(w.seq),
+            prev: Hash(w.prev),
+            time: Timestamp(w.time),
+            actor: ActorId::new(w.actor).map_err(|e| bad("actor", e.to_string()))?,
+            stream: StreamId::parse(w.stream)
+                .ok_or_else(|| bad("stream", format!("{:?} is not a stream", w.stream)))?,
+            stream_version: StreamVersion(w.stream_version),
+            stream_prev: w.stream_prev.map(Seq),
+            event: Event::decode(w.event_type, w.event_version, w.body)?,
+            signature: w.signature.map(<[u8]>::to_vec),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::date::Date;
+    use crate::event::ProgressReported;
+    use crate::ids::ItemId;
+
+    fn sample() -> Record {
+        let item = ItemId::new("0771-fin-bonds").unwrap();
+        Record {
+            seq: Seq(7),
+            prev: Hash([9; 32]),
+            time: Timestamp(1_700_000_000_000_000),
+            actor: ActorId::new("finance-office").unwrap(),
+            stream: StreamId::Item(item.clone()),
+            stream_version: StreamVersion(2),
+            stream_prev: Some(Seq(5)),
+            event: Event::ProgressReported(ProgressReported {
+                item,
+                text: "截至2023年底，4家北京市属国企约23亿美元债券已在澳门挂牌上市。".into(),
+                on: Date::Year(2023),
+                evidence: None,
+            }),
+            signature: None,
+        }
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let r = sample();
+        let bytes = r.encode();
+        assert_eq!(Record::decode(&bytes).unwrap(), r);
+    }
+
+    #[test]
+    fn the_layout_starts_as_documented() {
+        let bytes = sample().encode();
+        assert_eq!(bytes[0], RECORD_FORMAT);
+        assert_eq!(&bytes[1..9], &7u64.to_le_bytes());
+        assert_eq!(&bytes[9..41], &[9u8; 32]);
+        assert_eq!(&bytes[41..49], &1_700_000_000_000_000i64.to_le_bytes());
+        assert_eq!(&bytes[49..57], &14u64.to_le_bytes());
+        assert_eq!(&bytes[57..71], b"finance-office");
+        // The signature is the last field: absent is a single 0 byte.
+        assert_eq!(*bytes.last().unwrap(), 0);
+    }
+
+    #[test]
+    fn hashes_use_derive_key_over_the_stored_bytes() {
+        let bytes = sample().encode();
+        let expected = blake3::derive_key(RECORD_CONTEXT, &bytes);
+        assert_eq!(hash_record_bytes(&bytes).0, expected);
+        let mut flipped = bytes.clone();
+        flipped[100] ^= 1;
+        assert_ne!(hash_record_bytes(&flipped), hash_record_bytes(&bytes));
+    }
+
+    #[test]
+    fn truncated_padded_and_foreign_bytes_are_refused() {
+        let bytes = sample().encode();
+        for cut in [0, 1, 10, bytes.len() - 1] {
+            assert!(Record::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut padded = bytes.clone();
+        padded.push(0);
+        assert_eq!(Record::decode(&padded), Err(CodecError::TrailingBytes { extra: 1 }));
+        let mut v2 = bytes.clone();
+        v2[0] = 2;
+        assert_eq!(Record::decode(&v2), Err(CodecError::UnknownFormat(2)));
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let h = hash_record_bytes(b"x");
+        assert_eq!(Hash::from_hex(&h.to_hex()), Some(h));
+        assert_eq!(Hash::from_hex("zz"), None);
+    }
+}

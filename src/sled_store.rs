@@ -1,0 +1,252 @@
+//! The on-disk store: sled 0.34.7, three trees, and the fsyncs sled does not do itself.
+//!
+//! Trees: `log` (key: seq as 8 bytes big-endian; value: record bytes), `meta` (`format`, `head`) and
+//! `derived` (projections, each carrying the watermark it reflects). This is the only module that
+//! imports sled.
+//!
+//! Durability: sled's `flush()` on Linux ends in `sync_file_range`, which does not flush the file's
+//! metadata or the disk's write cache (sled issue 1452), and 0.34.7 never fsyncs its directory or the
+//! blob files it creates. After every flush this store therefore `fdatasync`s the data file, fsyncs
+//! every new blob file and the directories, and only then reports the append as done.
+
+use crate::codec;
+use crate::ids::Seq;
+use crate::store::{Entry, HeadMark, Store, StoreError, Visit};
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+const FORMAT_KEY: &[u8] = b"format";
+const HEAD_KEY: &[u8] = b"head";
+/// The marker `meta/format` holds in a store this version writes.
+pub const STORE_FORMAT: &[u8] = b"commitment-ledger store v1";
+
+/// A ledger directory holding a sled database.
+pub struct SledStore {
+    dir: PathBuf,
+    db: sled::Db,
+    log: sled::Tree,
+    meta: sled::Tree,
+    derived: sled::Tree,
+    data_file: File,
+    dir_handle: File,
+    synced_blobs: HashSet<OsString>,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
+}
+
+impl SledStore {
+    /// Opens the ledger directory `dir`. With `create`, a missing or empty directory becomes a new
+    /// store; without it, it is an error.
+    pub fn open(dir: &Path, create: bool) -> Result<SledStore, StoreError> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(rd) => rd.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !create {
+                    return Err(StoreError::Missing(dir.to_path_buf()));
+                }
+                std::fs::create_dir_all(dir).map_err(io(dir))?;
+                Vec::new()
+            }
+            Err(e) if dir.is_file() || e.kind() == std::io::ErrorKind::NotADirectory => {
+                return Err(StoreError::NotALedger {
+                    path: dir.to_path_buf(),
+                    why: "it is a file, not a directory".into(),
+                });
+            }
+            Err(e) => return Err(io(dir)(e)),
+        };
+        let fresh = entries.is_empty();
+        if fresh && !create {
+            return Err(StoreError::Missing(dir.to_path_buf()));
+        }
+        let is_sled = entries.iter().any(|e| e == "db") && entries.iter().any(|e| e == "conf");
+        if !fresh && !is_sled {
+            let mut found = entries;
+            found.sort();
+            found.truncate(5);
+            return Err(StoreError::NotALedger {
+                path: dir.to_path_buf(),
+                why: format!("it holds other files ({})", found.join(", ")),
+            });
+        }
+        let db = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .cache_capacity(256 * 1024 * 1024)
+            .flush_every_ms(None)
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(ref io_err) if io_err.to_string().contains("could not acquire lock") => {
+                    StoreError::Locked(dir.to_path_buf())
+                }
+                other => engine(dir, other),
+            })?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| engine(dir, e));
+        let (log, meta, derived) = (tree("log")?, tree("meta")?, tree("derived")?);
+        let format = meta.get(FORMAT_KEY).map_err(|e| engine(dir, e))?;
+        match format {
+            Some(f) if f.as_ref() == STORE_FORMAT => {}
+            Some(f) => {
+                return Err(StoreError::NotALedger {
+                    path: dir.to_path_buf(),
+                    why: format!(
+                        "its format is {:?}, not {:?}",
+                        String::from_utf8_lossy(&f),
+                        String::from_utf8_lossy(STORE_FORMAT)
+                    ),
+                });
+            }
+            None if log.is_empty() && create => {
+                meta.insert(FORMAT_KEY, STORE_FORMAT).map_err(|e| engine(dir, e))?;
+            }
+            None => {
+                return Err(StoreError::NotALedger {
+                    path: dir.to_path_buf(),
+                    why: "it is a sled database of something else".into(),
+                });
+            }
+        }
+        let data_path = dir.join("db");
+        let data_file = File::open(&data_path).map_err(io(&data_path))?;
+        let dir_handle = File::open(dir).map_err(io(dir))?;
+        let mut store = SledStore {
+            dir: dir.to_path_buf(),
+            db,
+            log,
+            meta,
+            derived,
+            data_file,
+            dir_handle,
+            synced_blobs: HashSet::new(),
+        };
+        if fresh {
+            store.sync()?;
+        }
+        Ok(store)
+    }
+
+    /// The ledger directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Makes everything written so far durable: sled flush, then fdatasync of the data file, fsync of
+    /// new blob files, the blob directory and the ledger directory.
+    fn sync(&mut self) -> Result<(), StoreError> {
+        self.db.flush().map_err(|e| engine(&self.dir, e))?;
+        let data_path = self.dir.join("db");
+        self.data_file.sync_data().map_err(io(&data_path))?;
+        let blobs = self.dir.join("blobs");
+        if let Ok(rd) = std::fs::read_dir(&blobs) {
+            let mut new_blob = false;
+            for entry in rd.filter_map(Result::ok) {
+                let name = entry.file_name();
+                if !self.synced_blobs.contains(&name) {
+                    let path = entry.path();
+                    File::open(&path).and_then(|f| f.sync_all()).map_err(io(&path))?;
+                    self.synced_blobs.insert(name);
+                    new_blob = true;
+                }
+            }
+            if new_blob {
+                File::open(&blobs).and_then(|f| f.sync_all()).map_err(io(&blobs))?;
+            }
+        }
+        self.dir_handle.sync_all().map_err(io(&self.dir))
+    }
+
+    fn next_seq(&self) -> Result<u64, StoreError> {
+        Ok(match self.log.last().map_err(|e| engine(&self.dir, e))? {
+            Some((k, _)) => Seq::from_key(&k).map_or(0, |s| s.0 + 1),
+            None => 0,
+        })
+    }
+}
+
+fn engine(dir: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(source) => StoreError::Io { path: dir.to_path_buf(), source },
+        other => StoreError::Engine(other.to_string()),
+    }
+}
+
+impl Store for SledStore {
+    fn append(&mut self, records: &[(Seq, Vec<u8>)], head: HeadMark) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (expected, (seq, bytes)) in (self.next_seq()?..).zip(records) {
+            if seq.0 != expected {
+                return Err(StoreError::OutOfOrder { expected, got: seq.0 });
+            }
+            batch.insert(&seq.key(), bytes.as_slice());
+        }
+        self.log.apply_batch(batch).map_err(|e| engine(&self.dir, e))?;
+        self.meta.insert(HEAD_KEY, codec::encode(&head)).map_err(|e| engine(&self.dir, e))?;
+        self.sync()
+    }
+
+    fn get(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.log.get(seq.key()).map_err(|e| engine(&self.dir, e))?.map(|v| v.to_vec()))
+    }
+
+    fn last(&self) -> Result<Option<Entry>, StoreError> {
+        Ok(self.log.last().map_err(|e| engine(&self.dir, e))?.map(|(k, v)| (k.to_vec(), v.to_vec())))
+    }
+
+    fn scan(&self, from: Seq, f: &mut Visit<'_>) -> Result<(), StoreError> {
+        for entry in self.log.range(from.key()..) {
+            let (k, v) = entry.map_err(|e| engine(&self.dir, e))?;
+            if f(&k, &v).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn stored_head(&self) -> Result<Option<HeadMark>, StoreError> {
+        match self.meta.get(HEAD_KEY).map_err(|e| engine(&self.dir, e))? {
+            None => Ok(None),
+            Some(v) => codec::decode(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Engine(format!("the stored head is unreadable: {e}"))),
+        }
+    }
+
+    fn derived_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.derived.get(key).map_err(|e| engine(&self.dir, e))?.map(|v| v.to_vec()))
+    }
+
+    fn derived_write(&mut self, puts: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (k, v) in puts {
+            match v {
+                Some(v) => batch.insert(k, v),
+                None => batch.remove(k),
+            }
+        }
+        self.derived.apply_batch(batch).map_err(|e| engine(&self.dir, e))
+    }
+
+    fn derived_scan(&self, prefix: &[u8], f: &mut Visit<'_>) -> Result<(), StoreError> {
+        for entry in self.derived.scan_prefix(prefix) {
+            let (k, v) = entry.map_err(|e| engine(&self.dir, e))?;
+            if f(&k, &v).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn derived_clear(&mut self) -> Result<(), StoreError> {
+        self.derived.clear().map_err(|e| engine(&self.dir, e))
+    }
+}

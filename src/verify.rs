@@ -1,0 +1,288 @@
+//! Verification: walks a log in order, in memory that grows with the number of items but not of
+//! records, and names the first record that is not what it should be.
+//!
+//! For each record: its key is the next seq; it decodes; its seq field matches its key; it links to
+//! the previous record's hash; its time is not before the previous one; its stream version and stream
+//! link continue its stream; and the rules of [`crate::decide::check`] allowed it when it was appended.
+//! At the end, the store's acknowledged head must lie on the chain.
+
+use crate::codec::CodecError;
+use crate::date::Timestamp;
+use crate::decide::{self, Rejection};
+use crate::ids::{Seq, StreamVersion};
+use crate::record::{Hash, Record, hash_record_bytes};
+use crate::state::{CoreState, Facts};
+use crate::store::HeadMark;
+use serde::Serialize;
+use std::fmt;
+
+/// What is wrong with the first bad record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// A log key that is not an 8-byte sequence number.
+    BadKey {
+        /// The key, in hex.
+        key: String,
+    },
+    /// The next record is missing: the log jumps from `expected` to `found`.
+    Gap {
+        /// The seq that should come next.
+        expected: u64,
+        /// The seq found instead.
+        found: u64,
+    },
+    /// The bytes do not decode.
+    Undecodable(CodecError),
+    /// The record's own seq field differs from its position.
+    SeqMismatch {
+        /// The seq the record says it has.
+        stored: u64,
+    },
+    /// The record does not link to the hash of the record before it.
+    BrokenLink {
+        /// The previous record's hash.
+        expected: Hash,
+        /// The link stored in this record.
+        found: Hash,
+    },
+    /// The record was accepted before the record before it (back-dated).
+    TimeWentBack {
+        /// The previous record's time.
+        previous: Timestamp,
+        /// This record's time.
+        time: Timestamp,
+    },
+    /// The record's stream is not the stream its event belongs to.
+    WrongStream {
+        /// The stream stored.
+        stored: String,
+        /// The event's stream.
+        event: String,
+    },
+    /// The stream version or stream link does not continue the stream.
+    StreamBroken {
+        /// The version the stream was at.
+        expected_version: StreamVersion,
+        /// The version stored.
+        found_version: StreamVersion,
+        /// The seq of the stream's previous record.
+        expected_prev: Option<Seq>,
+        /// The stream link stored.
+        found_prev: Option<Seq>,
+    },
+    /// The event was not allowed when it was appended.
+    Illegal(Rejection),
+    /// The store acknowledged a head beyond the end of the log: newest records were removed.
+    Truncated {
+        /// The acknowledged head's seq.
+        acknowledged: u64,
+        /// Records found.
+        records: u64,
+    },
+    /// The record at the acknowledged head's seq does not have the acknowledged hash.
+    HeadMismatch {
+        /// The acknowledged hash.
+        acknowledged: Hash,
+        /// The hash of the record found.
+        found: Hash,
+    },
+}
+
+impl Problem {
+    /// A short stable name for scripts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Problem::BadKey { .. } => "bad_key",
+            Problem::Gap { .. } => "gap",
+            Problem::Undecodable(_) => "undecodable",
+            Problem::SeqMismatch { .. } => "seq_mismatch",
+            Problem::BrokenLink { .. } => "broken_link",
+            Problem::TimeWentBack { .. } => "time_went_back",
+            Problem::WrongStream { .. } => "wrong_stream",
+            Problem::StreamBroken { .. } => "stream_broken",
+            Problem::Illegal(_) => "illegal_event",
+            Problem::Truncated { .. } => "truncated",
+            Problem::HeadMismatch { .. } => "head_mismatch",
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::BadKey { key } => write!(f, "the log holds a key {key} that is not a sequence number"),
+            Problem::Gap { expected, found } => {
+                write!(f, "record {expected} is missing: the log goes on at {found}")
+            }
+            Problem::Undecodable(e) => write!(f, "the record does not decode: {e}"),
+            Problem::SeqMismatch { stored } => write!(f, "the record says it is record {stored} (moved or reordered)"),
+            Problem::BrokenLink { expected, found } => write!(
+                f,
+                "the record links to {found} but the previous record hashes to {expected} (a record was changed, removed or reordered)"
+            ),
+            Problem::TimeWentBack { previous, time } => {
+                write!(
+                    f,
+                    "accepted at {} before the previous record ({}): back-dated",
+                    time.format(0),
+                    previous.format(0)
+                )
+            }
+            Problem::WrongStream { stored, event } => {
+                write!(f, "the record is filed under stream {stored} but its event belongs to {event}")
+            }
+            Problem::StreamBroken { expected_version, found_version, expected_prev, found_prev } => write!(
+                f,
+                "the stream continues at version {expected_version} after {} but the record says version {found_version} after {}",
+                expected_prev.map_or("nothing".into(), |s| format!("record {s}")),
+                found_prev.map_or("nothing".into(), |s| format!("record {s}")),
+            ),
+            Problem::Illegal(r) => write!(f, "the event was not allowed when appended: {r}"),
+            Problem::Truncated { acknowledged, records } => write!(
+                f,
+                "the store acknowledged record {acknowledged} but the log ends after {records} records: newest records were removed"
+            ),
+            Problem::HeadMismatch { acknowledged, found } => {
+                write!(
+                    f,
+                    "the store acknowledged this record with hash {acknowledged} but it hashes to {found}: it was changed"
+                )
+            }
+        }
+    }
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Whether the ledger is sound.
+    pub ok: bool,
+    /// Records checked and found good.
+    pub records: u64,
+    /// Hash of the last good record, in hex.
+    pub head: Option<String>,
+    /// Seq of the last good record.
+    pub head_seq: Option<u64>,
+    /// The first bad seq, when unsound.
+    pub first_bad_seq: Option<u64>,
+    /// What is wrong with it, in words.
+    pub problem: Option<String>,
+    /// What is wrong with it, as a stable name.
+    pub problem_kind: Option<&'static str>,
+    /// Records after the acknowledged head: written by an append that did not report success (a crash
+    /// between writing and acknowledging). Sound, but never acknowledged to anyone.
+    pub unacknowledged: u64,
+}
+
+/// A bad record: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bad {
+    /// The first bad seq.
+    pub seq: u64,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+/// Checks records one at a time.
+#[derive(Debug, Default)]
+pub struct Verifier {
+    state: CoreState,
+    next: u64,
+    prev: Hash,
+    prev_time: Timestamp,
+    /// The hash of each record, as the log went by, at the acknowledged head's seq.
+    acknowledged: Option<HeadMark>,
+    acknowledged_seen: bool,
+}
+
+impl Verifier {
+    /// A verifier that will also check that `acknowledged` (the store's head) lies on the chain.
+    pub fn new(acknowledged: Option<HeadMark>) -> Verifier {
+        Verifier { acknowledged, ..Verifier::default() }
+    }
+
+    /// Records checked so far.
+    pub fn records(&self) -> u64 {
+        self.next
+    }
+
+    /// Checks the next entry of the log: its key (8 bytes big-endian) and its stored bytes.
+    pub fn push(&mut self, key: &[u8], bytes: &[u8]) -> Result<(), Bad> {
+        let expected = self.next;
+        let bad = |problem| Bad { seq: expected, problem };
+        let Some(seq) = Seq::from_key(key) else {
+            return Err(bad(Problem::BadKey { key: key.iter().map(|b| format!("{b:02x}")).collect() }));
+        };
+        if seq.0 != expected {
+            return Err(bad(Problem::Gap { expected, found: seq.0 }));
+        }
+        let rec = Record::decode(bytes).map_err(|e| bad(Problem::Undecodable(e)))?;
+        let hash = hash_record_bytes(bytes);
+        self.check(&rec).map_err(bad)?;
+        if let Some(ack) = self.acknowledged.filter(|a| a.seq == seq) {
+            if ack.hash != hash {
+                return Err(bad(Problem::HeadMismatch { acknowledged: ack.hash, found: hash }));
+            }
+            self.acknowledged_seen = true;
+        }
+        self.state.apply(&rec);
+        self.prev = hash;
+        self.prev_time = rec.time;
+        self.next += 1;
+        Ok(())
+    }
+
+    fn check(&self, rec: &Record) -> Result<(), Problem> {
+        if rec.seq.0 != self.next {
+            return Err(Problem::SeqMismatch { stored: rec.seq.0 });
+        }
+        if rec.prev != self.prev {
+            return Err(Problem::BrokenLink { expected: self.prev, found: rec.prev });
+        }
+        if rec.time < self.prev_time {
+            return Err(Problem::TimeWentBack { previous: self.prev_time, time: rec.time });
+        }
+        let event_stream = rec.event.stream();
+        if event_stream != rec.stream {
+            return Err(Problem::WrongStream { stored: rec.stream.to_text(), event: event_stream.to_text() });
+        }
+        let pos = self.state.stream_pos(&rec.stream);
+        if pos.next != rec.stream_version || pos.last != rec.stream_prev {
+            return Err(Problem::StreamBroken {
+                expected_version: pos.next,
+                found_version: rec.stream_version,
+                expected_prev: pos.last,
+                found_prev: rec.stream_prev,
+            });
+        }
+        decide::check(&self.state, &rec.actor, rec.time, &rec.event).map_err(Problem::Illegal)
+    }
+
+    /// The report, after the last record (or after the first bad one).
+    pub fn finish(self, bad: Option<Bad>) -> Report {
+        let head = (self.next > 0).then(|| (self.prev.to_hex(), self.next - 1));
+        let bad = bad.or_else(|| {
+            let ack = self.acknowledged?;
+            (ack.seq.0 >= self.next).then_some(Bad {
+                seq: self.next,
+                problem: Problem::Truncated { acknowledged: ack.seq.0, records: self.next },
+            })
+        });
+        let unacknowledged = match (bad.is_none(), self.acknowledged) {
+            (true, Some(ack)) if self.acknowledged_seen => self.next - 1 - ack.seq.0,
+            (true, None) => self.next,
+            _ => 0,
+        };
+        Report {
+            ok: bad.is_none(),
+            records: self.next,
+            head: head.as_ref().map(|h| h.0.clone()),
+            head_seq: head.map(|h| h.1),
+            first_bad_seq: bad.as_ref().map(|b| b.seq),
+            problem: bad.as_ref().map(|b| b.problem.to_string()),
+            problem_kind: bad.as_ref().map(|b| b.problem.kind()),
+            unacknowledged,
+        }
+    }
+}
