@@ -40,6 +40,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)]
 enum Cmd {
     /// Create a ledger: record 0 (title, origin, time zone, administrator, vocabularies) and the
     /// twelve cooperation areas of the seed reply.
@@ -367,6 +368,7 @@ enum AreaCmd {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)]
 enum SourceCmd {
     /// Record a source document.
     Add {
