@@ -178,9 +178,18 @@ fn invalid(field: &'static str, why: impl Into<String>) -> Rejection {
     Rejection::InvalidField { field, why: why.into() }
 }
 
+/// Refuses control characters (C0, DEL and C1), allowing newlines and tabs in multi-line text.
+/// Works on bytes: in UTF-8, C0 and DEL are single bytes and C1 is 0xC2 followed by 0x80..=0x9F.
 fn check_chars(field: &'static str, s: &str, multiline: bool) -> Result<(), Rejection> {
-    match s.chars().find(|c| c.is_control() && !(multiline && (*c == '\n' || *c == '\t'))) {
-        Some(c) => Err(invalid(field, format!("holds the control character U+{:04X}", c as u32))),
+    let bytes = s.as_bytes();
+    let bad = bytes.iter().enumerate().find_map(|(i, &b)| match b {
+        b'\n' | b'\t' if multiline => None,
+        0..=0x1f | 0x7f => Some(u32::from(b)),
+        0xc2 => bytes.get(i + 1).filter(|n| (0x80..=0x9f).contains(*n)).map(|n| u32::from(*n)),
+        _ => None,
+    });
+    match bad {
+        Some(c) => Err(invalid(field, format!("holds the control character U+{c:04X}"))),
         None => Ok(()),
     }
 }
@@ -390,6 +399,12 @@ pub fn check<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, event: &Event
                 let r = actor_role(facts, a)?;
                 if r != Role::Deputy {
                     return Err(invalid("addressee", format!("{a} is a {}, not a deputy", r.as_str())));
+                }
+            }
+            for (i, c) in e.contributors.iter().enumerate() {
+                actor_role(facts, c)?;
+                if e.contributors[..i].contains(c) {
+                    return Err(invalid("contributors", format!("{c} is named twice")));
                 }
             }
             if let Some(d) = &e.digest {

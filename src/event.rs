@@ -72,6 +72,8 @@ pub struct SourceRecorded {
     pub issuer: ActorId,
     /// To whom it is addressed (the deputy), if anyone.
     pub addressee: Option<ActorId>,
+    /// The departments that drafted it with the issuer (会同…).
+    pub contributors: Vec<ActorId>,
     /// A digest of the signed text, written `blake3:<64 hex digits>`.
     pub digest: Option<String>,
 }
@@ -353,21 +355,23 @@ impl Event {
 
     /// The body bytes, in the current version of the event's type.
     pub fn encode_body(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
         match self {
-            Event::LedgerOpened(e) => codec::encode(e),
-            Event::ActorRegistered(e) => codec::encode(e),
-            Event::AreaRegistered(e) => codec::encode(e),
-            Event::SourceRecorded(e) => codec::encode(e),
-            Event::CommitmentRecorded(e) => codec::encode(e),
-            Event::ProgressReported(e) => codec::encode(e),
-            Event::StatusChanged(e) => codec::encode(e),
-            Event::IndicatorRecorded(e) => codec::encode(e),
-            Event::CommitmentAmended(e) => codec::encode(e),
-            Event::CommitmentReassigned(e) => codec::encode(e),
-            Event::EntryCorrected(e) => codec::encode(e),
-            Event::FeedbackRecorded(e) => codec::encode(e),
-            Event::SourceCategorized(e) => codec::encode(e),
+            Event::LedgerOpened(e) => codec::encode_into(e, &mut out),
+            Event::ActorRegistered(e) => codec::encode_into(e, &mut out),
+            Event::AreaRegistered(e) => codec::encode_into(e, &mut out),
+            Event::SourceRecorded(e) => codec::encode_into(e, &mut out),
+            Event::CommitmentRecorded(e) => codec::encode_into(e, &mut out),
+            Event::ProgressReported(e) => codec::encode_into(e, &mut out),
+            Event::StatusChanged(e) => codec::encode_into(e, &mut out),
+            Event::IndicatorRecorded(e) => codec::encode_into(e, &mut out),
+            Event::CommitmentAmended(e) => codec::encode_into(e, &mut out),
+            Event::CommitmentReassigned(e) => codec::encode_into(e, &mut out),
+            Event::EntryCorrected(e) => codec::encode_into(e, &mut out),
+            Event::FeedbackRecorded(e) => codec::encode_into(e, &mut out),
+            Event::SourceCategorized(e) => codec::encode_into(e, &mut out),
         }
+        out
     }
 
     /// Decodes a body of a given type and version, upcasting older versions to the current shape.

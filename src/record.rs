@@ -137,20 +137,25 @@ impl Record {
     pub fn encode(&self) -> Vec<u8> {
         let body = self.event.encode_body();
         let stream = self.stream.to_text();
-        codec::encode(&Wire {
-            format: RECORD_FORMAT,
-            seq: self.seq.0,
-            prev: self.prev.0,
-            time: self.time.0,
-            actor: self.actor.as_str(),
-            stream: &stream,
-            stream_version: self.stream_version.0,
-            stream_prev: self.stream_prev.map(|s| s.0),
-            event_type: self.event.event_type() as u16,
-            event_version: EVENT_VERSION,
-            body: &body,
-            signature: self.signature.as_deref(),
-        })
+        let mut out = Vec::with_capacity(body.len() + stream.len() + 128);
+        codec::encode_into(
+            &Wire {
+                format: RECORD_FORMAT,
+                seq: self.seq.0,
+                prev: self.prev.0,
+                time: self.time.0,
+                actor: self.actor.as_str(),
+                stream: &stream,
+                stream_version: self.stream_version.0,
+                stream_prev: self.stream_prev.map(|s| s.0),
+                event_type: self.event.event_type() as u16,
+                event_version: EVENT_VERSION,
+                body: &body,
+                signature: self.signature.as_deref(),
+            },
+            &mut out,
+        );
+        out
     }
 
     /// Decodes stored bytes. The bytes are not checked against any hash here; [`crate::verify`] does that.

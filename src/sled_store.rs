@@ -16,6 +16,7 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 const FORMAT_KEY: &[u8] = b"format";
 const HEAD_KEY: &[u8] = b"head";
@@ -31,7 +32,11 @@ pub struct SledStore {
     derived: sled::Tree,
     data_file: File,
     dir_handle: File,
-    synced_blobs: HashSet<OsString>,
+    /// Modification times of the ledger directory and of `blobs/` at their last fsync.
+    dir_mtime: Option<SystemTime>,
+    blobs_mtime: Option<SystemTime>,
+    /// Blob files already fsynced.
+    known_blobs: HashSet<OsString>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -127,11 +132,11 @@ impl SledStore {
             derived,
             data_file,
             dir_handle,
-            synced_blobs: HashSet::new(),
+            dir_mtime: None,
+            blobs_mtime: None,
+            known_blobs: HashSet::new(),
         };
-        if fresh {
-            store.sync()?;
-        }
+        store.sync()?;
         Ok(store)
     }
 
@@ -140,29 +145,34 @@ impl SledStore {
         &self.dir
     }
 
-    /// Makes everything written so far durable: sled flush, then fdatasync of the data file, fsync of
-    /// new blob files, the blob directory and the ledger directory.
+    /// Makes everything written so far durable: sled flush, then fdatasync of the data file; fsync of
+    /// every new blob file; fsync of a directory whenever its entries changed (its mtime moved) since
+    /// its last fsync: sled created or removed a snapshot or a blob.
     fn sync(&mut self) -> Result<(), StoreError> {
         self.db.flush().map_err(|e| engine(&self.dir, e))?;
         let data_path = self.dir.join("db");
         self.data_file.sync_data().map_err(io(&data_path))?;
         let blobs = self.dir.join("blobs");
-        if let Ok(rd) = std::fs::read_dir(&blobs) {
-            let mut new_blob = false;
-            for entry in rd.filter_map(Result::ok) {
-                let name = entry.file_name();
-                if !self.synced_blobs.contains(&name) {
-                    let path = entry.path();
+        let blobs_mtime = mtime(&blobs)?;
+        if blobs_mtime != self.blobs_mtime {
+            let rd = std::fs::read_dir(&blobs).map_err(io(&blobs))?;
+            for entry in rd {
+                let name = entry.map_err(io(&blobs))?.file_name();
+                if !self.known_blobs.contains(&name) {
+                    let path = blobs.join(&name);
                     File::open(&path).and_then(|f| f.sync_all()).map_err(io(&path))?;
-                    self.synced_blobs.insert(name);
-                    new_blob = true;
+                    self.known_blobs.insert(name);
                 }
             }
-            if new_blob {
-                File::open(&blobs).and_then(|f| f.sync_all()).map_err(io(&blobs))?;
-            }
+            File::open(&blobs).and_then(|f| f.sync_all()).map_err(io(&blobs))?;
+            self.blobs_mtime = blobs_mtime;
         }
-        self.dir_handle.sync_all().map_err(io(&self.dir))
+        let dir_mtime = mtime(&self.dir)?;
+        if dir_mtime != self.dir_mtime {
+            self.dir_handle.sync_all().map_err(io(&self.dir))?;
+            self.dir_mtime = dir_mtime;
+        }
+        Ok(())
     }
 
     fn next_seq(&self) -> Result<u64, StoreError> {
@@ -170,6 +180,15 @@ impl SledStore {
             Some((k, _)) => Seq::from_key(&k).map_or(0, |s| s.0 + 1),
             None => 0,
         })
+    }
+}
+
+/// A directory's modification time (none if it does not exist).
+fn mtime(dir: &Path) -> Result<Option<SystemTime>, StoreError> {
+    match std::fs::metadata(dir) {
+        Ok(m) => m.modified().map(Some).map_err(io(dir)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(dir)(e)),
     }
 }
 

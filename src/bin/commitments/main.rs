@@ -398,6 +398,9 @@ enum SourceCmd {
         /// The deputy it is addressed to.
         #[arg(long)]
         addressee: Option<String>,
+        /// A department that drafted it with the issuer (repeatable).
+        #[arg(long = "contributor")]
+        contributors: Vec<String>,
         /// A file holding the signed text; its BLAKE3 digest is recorded.
         #[arg(long)]
         text_file: Option<PathBuf>,
@@ -564,6 +567,7 @@ fn run(cli: Cli) -> Outcome {
                     session,
                     issuer,
                     addressee,
+                    contributors,
                     text_file,
                     actor,
                 },
@@ -594,6 +598,7 @@ fn run(cli: Cli) -> Outcome {
                 date: date("date", &Some(issued.clone()))?.expect("given"),
                 issuer,
                 addressee: addressee.as_deref().map(|a| id("addressee", a)).transpose()?,
+                contributors: ids("contributor", contributors)?,
                 digest,
             };
             append(&cli, actor, Command::RecordSource(e))
