@@ -1,0 +1,485 @@
+//! The measured phases. Each runs in a child process of this binary (`--phase NAME`), so that its
+//! peak memory (VmHWM) is its own, and prints one JSON object of figures on stdout.
+
+use crate::workload::Workload;
+use anyhow::{Context, Result, bail};
+use commitment_ledger::ledger::Until;
+use commitment_ledger::record::hash_record_bytes;
+use commitment_ledger::store::Store;
+use commitment_ledger::{Clock, ItemId, Ledger, Record, Seq, StateRead, Timestamp};
+use serde_json::{Value, json};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The workload's seed.
+pub const SEED: u64 = 0x0771_2024;
+/// Records per batch in bulk imports (and per flush in the raw sled limit).
+pub const BATCH: usize = 1000;
+/// 2024-01-01T00:00:00Z in microseconds: the simulated clock starts here.
+const T0: i64 = 1_704_067_200_000_000;
+/// Simulated time between two events of the import: one minute (a million events span two years).
+const STEP: i64 = 60_000_000;
+
+/// A clock the benchmark sets: imports of historical material supply their own time.
+#[derive(Clone, Default)]
+pub struct SimClock(Arc<AtomicI64>);
+
+impl SimClock {
+    fn set(&self, t: i64) {
+        self.0.store(t, Ordering::Relaxed);
+    }
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// Where a run keeps its files.
+pub struct Paths {
+    /// The working directory.
+    pub root: PathBuf,
+}
+
+impl Paths {
+    pub fn ledger(&self) -> PathBuf {
+        self.root.join("ledger")
+    }
+    pub fn records(&self) -> PathBuf {
+        self.root.join("records.bin")
+    }
+    pub fn events(&self) -> PathBuf {
+        self.root.join("events.jsonl")
+    }
+    pub fn meta(&self) -> PathBuf {
+        self.root.join("meta.json")
+    }
+    pub fn raw_bulk(&self) -> PathBuf {
+        self.root.join("raw-sled-bulk")
+    }
+    pub fn raw_batch(&self) -> PathBuf {
+        self.root.join("raw-sled-batch")
+    }
+}
+
+/// The peak resident set size of this process, in KiB (VmHWM).
+pub fn vmhwm_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Bytes of all files under a directory.
+pub fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+    rd.filter_map(Result::ok)
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+fn rate(events: u64, d: Duration) -> f64 {
+    events as f64 / d.as_secs_f64().max(1e-9)
+}
+
+fn open_ledger(paths: &Paths) -> Result<Ledger> {
+    Ledger::open(&paths.ledger()).with_context(|| format!("opening {}", paths.ledger().display()))
+}
+
+/// Runs one phase and returns its figures (with `vmhwm_kib` added).
+pub fn run(name: &str, paths: &Paths, events: u64, count: u64, rep: u64) -> Result<Value> {
+    let mut v = match name {
+        "import" => import(paths, events)?,
+        "export" => export(paths)?,
+        "limits" => limits(paths)?,
+        "scan" => scan(paths)?,
+        "verify" => verify(paths)?,
+        "replay" => replay(paths)?,
+        "as-of" => as_of(paths)?,
+        "check" => check(paths)?,
+        "rebuild" => rebuild(paths)?,
+        "open" => open_show(paths)?,
+        "append" => append(paths, count, rep)?,
+        other => bail!("unknown phase {other:?}"),
+    };
+    v["vmhwm_kib"] = json!(vmhwm_kib());
+    Ok(v)
+}
+
+/// Bulk import: a new ledger, `append_batch` of 1,000 commands at a time, each batch one durable write.
+fn import(paths: &Paths, events: u64) -> Result<Value> {
+    let dir = paths.ledger();
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    let clock = SimClock::default();
+    let mut ledger = Ledger::create(&dir)?;
+    ledger.set_clock(Box::new(clock.clone()));
+    let mut work = Workload::new(SEED, "", true);
+    let mut spent = Duration::ZERO;
+    let mut done = 0u64;
+    while done < events {
+        let n = BATCH.min((events - done) as usize);
+        let batch: Vec<_> = work.by_ref().take(n).collect();
+        clock.set(T0 + done as i64 * STEP);
+        let t = Instant::now();
+        ledger.append_batch(batch).context("bulk append")?;
+        spent += t.elapsed();
+        done += n as u64;
+    }
+    let t = Instant::now();
+    ledger.close()?;
+    spent += t.elapsed();
+    Ok(json!({
+        "events": done,
+        "secs": spent.as_secs_f64(),
+        "events_per_s": rate(done, spent),
+        "disk_bytes": dir_bytes(&dir),
+    }))
+}
+
+/// Writes the log's record bytes (length-prefixed) and a JSON-lines copy of its events for the peers,
+/// and notes an item id and the middle of the log's time span.
+fn export(paths: &Paths) -> Result<Value> {
+    let ledger = open_ledger(paths)?;
+    let utc = ledger.registry().utc_offset();
+    let mut records = BufWriter::new(File::create(paths.records())?);
+    let mut events = BufWriter::new(File::create(paths.events())?);
+    let mut first_time = None;
+    let mut last_time = 0;
+    let mut item = None;
+    let mut n = 0u64;
+    let mut err = None;
+    ledger.store().scan(Seq(0), &mut |_, bytes| {
+        let step = (|| -> Result<()> {
+            records.write_all(&(bytes.len() as u32).to_le_bytes())?;
+            records.write_all(bytes)?;
+            let rec = Record::decode(bytes)?;
+            let view = commitment_ledger::view::RecordView::new(&rec, hash_record_bytes(bytes), utc, None);
+            serde_json::to_writer(&mut events, &view)?;
+            events.write_all(b"\n")?;
+            first_time.get_or_insert(rec.time.0);
+            last_time = rec.time.0;
+            if let (None, commitment_ledger::event::Event::CommitmentRecorded(e)) = (&item, &rec.event) {
+                item = Some(e.id.to_string());
+            }
+            Ok(())
+        })();
+        n += 1;
+        match step {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                err = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    if let Some(e) = err {
+        return Err(e);
+    }
+    records.flush()?;
+    events.flush()?;
+    let mid = first_time.unwrap_or(0) + (last_time - first_time.unwrap_or(0)) / 2;
+    let meta = json!({ "events": n, "item": item, "mid_time": mid });
+    std::fs::write(paths.meta(), meta.to_string())?;
+    Ok(meta)
+}
+
+fn read_meta(paths: &Paths) -> Result<Value> {
+    Ok(serde_json::from_str(&std::fs::read_to_string(paths.meta())?)?)
+}
+
+/// Reads the exported record bytes.
+fn read_records(paths: &Paths) -> Result<Vec<Vec<u8>>> {
+    let mut r = BufReader::new(File::open(paths.records())?);
+    let mut out = Vec::new();
+    let mut len = [0u8; 4];
+    loop {
+        match r.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(e.into()),
+        }
+        let mut buf = vec![0; u32::from_le_bytes(len) as usize];
+        r.read_exact(&mut buf)?;
+        out.push(buf);
+    }
+    Ok(out)
+}
+
+/// sled configured as the ledger's store configures it.
+fn raw_sled(dir: &Path) -> Result<sled::Db> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    Ok(sled::Config::new()
+        .path(dir)
+        .mode(sled::Mode::HighThroughput)
+        .cache_capacity(256 * 1024 * 1024)
+        .flush_every_ms(None)
+        .open()?)
+}
+
+/// The limits on the same record bytes: BLAKE3 alone, decoding alone, raw sled inserts (bulk with one
+/// flush at the end; 1,000 per batch with a flush per batch, with and without an fdatasync after it).
+fn limits(paths: &Paths) -> Result<Value> {
+    let records = read_records(paths)?;
+    let n = records.len() as u64;
+    let bytes: u64 = records.iter().map(|r| r.len() as u64).sum();
+
+    let t = Instant::now();
+    let mut acc = 0u8;
+    for r in &records {
+        acc ^= hash_record_bytes(r).0[0];
+    }
+    let blake3 = t.elapsed();
+    std::hint::black_box(acc);
+
+    let t = Instant::now();
+    for r in &records {
+        std::hint::black_box(Record::decode(r)?);
+    }
+    let decode = t.elapsed();
+
+    let db = raw_sled(&paths.raw_bulk())?;
+    let tree = db.open_tree("log")?;
+    let t = Instant::now();
+    for (seq, r) in records.iter().enumerate() {
+        tree.insert((seq as u64).to_be_bytes(), r.as_slice())?;
+    }
+    db.flush()?;
+    let bulk = t.elapsed();
+    drop(tree);
+    drop(db);
+    let raw_bytes = dir_bytes(&paths.raw_bulk());
+
+    let batch = |fsync: bool| -> Result<Duration> {
+        let dir = paths.raw_batch();
+        let db = raw_sled(&dir)?;
+        let tree = db.open_tree("log")?;
+        let data = File::open(dir.join("db"))?;
+        let t = Instant::now();
+        for (i, chunk) in records.chunks(BATCH).enumerate() {
+            let mut b = sled::Batch::default();
+            for (j, r) in chunk.iter().enumerate() {
+                b.insert(&((i * BATCH + j) as u64).to_be_bytes(), r.as_slice());
+            }
+            tree.apply_batch(b)?;
+            db.flush()?;
+            if fsync {
+                data.sync_data()?;
+            }
+        }
+        let d = t.elapsed();
+        drop(tree);
+        drop(db);
+        std::fs::remove_dir_all(&dir)?;
+        Ok(d)
+    };
+    let batched = batch(false)?;
+    let batched_fsync = batch(true)?;
+
+    Ok(json!({
+        "events": n,
+        "record_bytes_mean": bytes as f64 / n.max(1) as f64,
+        "blake3_events_per_s": rate(n, blake3),
+        "blake3_mib_per_s": bytes as f64 / 1048576.0 / blake3.as_secs_f64().max(1e-9),
+        "decode_events_per_s": rate(n, decode),
+        "sled_bulk_events_per_s": rate(n, bulk),
+        "sled_batch_events_per_s": rate(n, batched),
+        "sled_batch_fsync_events_per_s": rate(n, batched_fsync),
+        "sled_disk_bytes": raw_bytes,
+    }))
+}
+
+/// sled iteration plus one BLAKE3 per record, over the raw sled copy, in a fresh process (as verify).
+fn scan(paths: &Paths) -> Result<Value> {
+    let db = sled::Config::new()
+        .path(paths.raw_bulk())
+        .mode(sled::Mode::HighThroughput)
+        .cache_capacity(256 * 1024 * 1024)
+        .flush_every_ms(None)
+        .open()?;
+    let tree = db.open_tree("log")?;
+    let t = Instant::now();
+    let mut n = 0u64;
+    let mut acc = 0u8;
+    for entry in tree.iter() {
+        let (_, v) = entry?;
+        acc ^= hash_record_bytes(&v).0[0];
+        n += 1;
+    }
+    let d = t.elapsed();
+    std::hint::black_box(acc);
+    let t = Instant::now();
+    let mut m = 0u64;
+    for entry in tree.iter() {
+        std::hint::black_box(entry?);
+        m += 1;
+    }
+    let iter_only = t.elapsed();
+    Ok(json!({
+        "events": n,
+        "sled_iter_blake3_events_per_s": rate(n, d),
+        "sled_iter_events_per_s": rate(m, iter_only),
+    }))
+}
+
+fn verify(paths: &Paths) -> Result<Value> {
+    let t = Instant::now();
+    let ledger = open_ledger(paths)?;
+    let open = t.elapsed();
+    let t = Instant::now();
+    let report = ledger.verify(&mut |_| {})?;
+    let d = t.elapsed();
+    if !report.ok {
+        bail!("verify failed: {:?}", report.problem);
+    }
+    Ok(json!({
+        "events": report.records,
+        "secs": d.as_secs_f64(),
+        "events_per_s": rate(report.records, d),
+        "open_ms": open.as_secs_f64() * 1e3,
+    }))
+}
+
+fn head_seq(ledger: &Ledger) -> Result<Seq> {
+    ledger.head().map(|h| h.seq).context("the ledger is empty")
+}
+
+/// `replay(Until::Seq(head))`: the state as of the last record, folded from record 0.
+fn replay(paths: &Paths) -> Result<Value> {
+    let mut ledger = open_ledger(paths)?;
+    let head = head_seq(&ledger)?;
+    let t = Instant::now();
+    let replayed = ledger.replay(Until::Seq(head))?;
+    let d = t.elapsed();
+    let t = Instant::now();
+    drop(replayed);
+    let discard = t.elapsed();
+    let n = head.0 + 1;
+    Ok(json!({
+        "events": n,
+        "secs": d.as_secs_f64(),
+        "events_per_s": rate(n, d),
+        "discard_ms": discard.as_secs_f64() * 1e3,
+    }))
+}
+
+/// `replay(Until::Time(..))` to the middle of the log's time span, then one item read from it.
+fn as_of(paths: &Paths) -> Result<Value> {
+    let meta = read_meta(paths)?;
+    let mid = meta["mid_time"].as_i64().context("meta: mid_time")?;
+    let item: ItemId = meta["item"].as_str().context("meta: item")?.parse()?;
+    let mut ledger = open_ledger(paths)?;
+    let t = Instant::now();
+    let mut replayed = ledger.replay(Until::Time(Timestamp(mid)))?;
+    let found = replayed.item(&item)?.is_some();
+    let d = t.elapsed();
+    let n = replayed.mark().map_or(0, |m| m.seq.0 + 1);
+    drop(replayed);
+    if !found {
+        bail!("item {item} is missing from the replay");
+    }
+    Ok(json!({ "events": n, "secs": d.as_secs_f64(), "events_per_s": rate(n, d), "ms": d.as_secs_f64() * 1e3 }))
+}
+
+fn check(paths: &Paths) -> Result<Value> {
+    let mut ledger = open_ledger(paths)?;
+    let n = head_seq(&ledger)?.0 + 1;
+    let t = Instant::now();
+    let diff = ledger.check_projection()?;
+    let d = t.elapsed();
+    if !diff.is_empty() {
+        bail!("the projection differs from its replay: {:?}", &diff[..diff.len().min(3)]);
+    }
+    Ok(json!({ "events": n, "secs": d.as_secs_f64(), "events_per_s": rate(n, d) }))
+}
+
+fn rebuild(paths: &Paths) -> Result<Value> {
+    let mut ledger = open_ledger(paths)?;
+    let n = head_seq(&ledger)?.0 + 1;
+    let t = Instant::now();
+    ledger.rebuild_projection()?;
+    ledger.close()?;
+    let d = t.elapsed();
+    Ok(json!({ "events": n, "secs": d.as_secs_f64(), "events_per_s": rate(n, d) }))
+}
+
+/// `Ledger::open` and one `item(id)`, as `commitments show ID` does (without printing), in a process
+/// that has not opened the ledger before (the OS page cache is warm).
+fn open_show(paths: &Paths) -> Result<Value> {
+    let meta = read_meta(paths)?;
+    let item: ItemId = meta["item"].as_str().context("meta: item")?.parse()?;
+    let t = Instant::now();
+    let mut ledger = open_ledger(paths)?;
+    let open = t.elapsed();
+    let found = ledger.item(&item)?.is_some();
+    let total = t.elapsed();
+    if !found {
+        bail!("item {item} is missing");
+    }
+    // The same again in this process, for comparison.
+    drop(ledger);
+    let t = Instant::now();
+    let mut ledger = open_ledger(paths)?;
+    ledger.item(&item)?;
+    let again = t.elapsed();
+    Ok(json!({
+        "open_ms": open.as_secs_f64() * 1e3,
+        "open_show_ms": total.as_secs_f64() * 1e3,
+        "reopen_show_ms": again.as_secs_f64() * 1e3,
+    }))
+}
+
+/// Durable single appends (`append`, one durable write each) of a further workload, on the imported
+/// ledger.
+fn append(paths: &Paths, count: u64, rep: u64) -> Result<Value> {
+    let clock = SimClock::default();
+    let mut ledger = open_ledger(paths)?;
+    ledger.set_clock(Box::new(clock.clone()));
+    let start = ledger.head().map_or(T0, |h| h.time.0);
+    let commands: Vec<_> = Workload::new(SEED ^ (rep + 1), &format!("s{rep}-"), false).take(count as usize).collect();
+    let mut lat = Vec::with_capacity(commands.len());
+    let mut t_clock = start;
+    for (actor, command) in commands {
+        t_clock += 1_000_000;
+        clock.set(t_clock);
+        let t = Instant::now();
+        ledger.append(&actor, command)?;
+        lat.push(t.elapsed());
+    }
+    let total: Duration = lat.iter().sum();
+    lat.sort();
+    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)));
+    let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
+    Ok(json!({
+        "events": count,
+        "secs": total.as_secs_f64(),
+        "events_per_s": rate(count, total),
+        "p50_ms": ms(pct(0.5)),
+        "p99_ms": ms(pct(0.99)),
+    }))
+}
+
+/// Reads the first `n` lines of the exported events.
+pub fn first_events(paths: &Paths, n: u64) -> Result<Vec<Value>> {
+    let f = BufReader::new(File::open(paths.events())?);
+    let mut out = Vec::new();
+    for line in f.lines().take(n as usize) {
+        out.push(serde_json::from_str(&line?)?);
+    }
+    Ok(out)
+}
