@@ -6,7 +6,7 @@ use commitment_ledger::ledger::Appended;
 use commitment_ledger::state::{ItemState, Registry};
 use commitment_ledger::store::HeadMark;
 use commitment_ledger::summary::Summary;
-use commitment_ledger::view::{ItemView, RecordView, describe};
+use commitment_ledger::view::{ItemView, RecordJson, describe};
 use commitment_ledger::vocab::Vocabulary;
 use commitment_ledger::{Hash, Record, Report};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -298,7 +298,7 @@ pub fn summary(json: bool, english: bool, registry: &Registry, s: &Summary) {
 
 pub fn records(json: bool, offset: i32, records: &[(Record, Hash)], numbered: bool) {
     if json {
-        let out: Vec<_> = records.iter().map(|(r, h)| RecordView::new(r, *h, offset, None)).collect();
+        let out: Vec<_> = records.iter().map(|(r, h)| RecordJson::new(r, *h, offset, None)).collect();
         print_json(&out);
         return;
     }
@@ -340,7 +340,8 @@ pub fn report(json: bool, r: &Report) {
         }
     } else {
         println!(
-            "UNSOUND: record {} — {}\n{} records before it verified",
+            "UNSOUND: {}record {} — {}\n{} records before it verified",
+            r.first_bad_line.map(|l| format!("line {l}, ")).unwrap_or_default(),
             r.first_bad_seq.unwrap_or(0),
             r.problem.as_deref().unwrap_or("unknown problem"),
             r.records
@@ -399,4 +400,30 @@ pub fn replayed(
         None => println!("State before the first record:"),
     }
     items(false, english, registry, list, today);
+}
+
+pub fn imported(json: bool, source: &str, outcome: &commitment_ledger::import::Outcome, offset: i32) {
+    use commitment_ledger::import::Outcome;
+    match outcome {
+        Outcome::Unchanged => {
+            if json {
+                print_json(&json!({"source": source, "unchanged": true, "appended": []}));
+            } else {
+                println!("{source} is already imported exactly as in this document: nothing to append");
+            }
+        }
+        Outcome::Appended { records, counts } => {
+            if json {
+                let out: Vec<_> = records
+                    .iter()
+                    .map(|a| json!({"seq": a.seq.0, "hash": a.hash.to_hex(), "time": a.time.format(offset)}))
+                    .collect();
+                print_json(&json!({"source": source, "unchanged": false, "counts": counts, "appended": out}));
+            } else {
+                let what: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                let (first, last) = (records.first().map_or(0, |a| a.seq.0), records.last().map_or(0, |a| a.seq.0));
+                println!("imported {source}: {} (records {first}–{last}, one durable write)", what.join(", "));
+            }
+        }
+    }
 }
