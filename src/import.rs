@@ -70,11 +70,11 @@ pub enum ImportError {
         /// The document entry.
         path: String,
         /// The ledger's reason.
-        source: LedgerError,
+        source: Box<LedgerError>,
     },
     /// The ledger failed (storage); nothing was written.
     #[error(transparent)]
-    Ledger(LedgerError),
+    Ledger(Box<LedgerError>),
 }
 
 /// A version-1 import document.
@@ -272,9 +272,9 @@ pub fn import<S: Store>(ledger: &mut Ledger<S>, actor: &ActorId, doc: &Document)
     match ledger.append_batch(batch) {
         Ok(records) => Ok(Outcome::Appended { records, counts }),
         Err(e @ LedgerError::Rejected { index, .. }) => {
-            Err(ImportError::Refused { path: paths.get(index).cloned().unwrap_or_default(), source: e })
+            Err(ImportError::Refused { path: paths.get(index).cloned().unwrap_or_default(), source: Box::new(e) })
         }
-        Err(e) => Err(ImportError::Ledger(e)),
+        Err(e) => Err(ImportError::Ledger(Box::new(e))),
     }
 }
 
@@ -434,7 +434,7 @@ fn plan<S: Store>(ledger: &mut Ledger<S>, doc: &Document) -> Result<Vec<Step>, I
                 })
             })
             .collect::<Result<Vec<_>, ImportError>>()?;
-        let existing = ledger.item(&item_id).map_err(ImportError::Ledger)?;
+        let existing = ledger.item(&item_id).map_err(|e| ImportError::Ledger(Box::new(e)))?;
         match existing {
             None => {
                 steps.push(Step {
@@ -490,7 +490,7 @@ fn plan<S: Store>(ledger: &mut Ledger<S>, doc: &Document) -> Result<Vec<Step>, I
                 dropped.push(item.id.to_string());
             }
         })
-        .map_err(ImportError::Ledger)?;
+        .map_err(|e| ImportError::Ledger(Box::new(e)))?;
     if !dropped.is_empty() {
         return Err(ImportError::Conflict {
             path: "commitments".into(),

@@ -815,7 +815,7 @@ fn run(cli: Cli) -> Outcome {
                     .ok_or_else(|| Failure::input("the ledger is not initialized"))?,
             };
             let outcome = import::import(&mut ledger, &actor, &doc).map_err(|e| match e {
-                import::ImportError::Ledger(e) => Failure::from(e),
+                import::ImportError::Ledger(e) => Failure::from(*e),
                 e => Failure::input(format!("{}: {e}", file.display())),
             })?;
             render::imported(cli.json, &doc.source.id, &outcome, ledger.registry().utc_offset());
