@@ -20,7 +20,7 @@ use commitment_ledger::{
     AreaId, Code, Command, Date, Hash, ItemId, Ledger, LedgerError, NewCommitment, Seq, SourceId, StateRead,
     StreamVersion,
 };
-use commitment_ledger::{export, import};
+use commitment_ledger::{demo, export, import};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,9 +28,9 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "commitments", version, about, long_about = None)]
 struct Cli {
-    /// The ledger directory.
-    #[arg(long, global = true, env = "COMMITMENTS_LEDGER", default_value = "./ledger")]
-    ledger: PathBuf,
+    /// The ledger directory [default: ./ledger; for `demo`, a new directory in the temp dir].
+    #[arg(long, global = true, env = "COMMITMENTS_LEDGER")]
+    ledger: Option<PathBuf>,
     /// Print one JSON document instead of a table.
     #[arg(long, global = true)]
     json: bool,
@@ -44,6 +44,9 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 #[allow(clippy::large_enum_variant)]
 enum Cmd {
+    /// The main job on the embedded seed: create a fresh ledger, import the real reply No. 0771
+    /// (Beijing–Macao cooperation), append a simulated year of updates, verify, and print summaries.
+    Demo,
     /// Create a ledger: record 0 (title, origin, time zone, administrator, vocabularies) and the
     /// twelve cooperation areas of the seed reply.
     Init {
@@ -509,8 +512,15 @@ fn date(field: &str, s: &Option<String>) -> Result<Option<Date>, Failure> {
     s.as_deref().map(|s| Date::parse(s).map_err(|e| Failure::input(format!("{field}: {e}")))).transpose()
 }
 
+impl Cli {
+    /// The ledger directory: `--ledger`, `$COMMITMENTS_LEDGER`, or `./ledger`.
+    fn dir(&self) -> PathBuf {
+        self.ledger.clone().unwrap_or_else(|| PathBuf::from("./ledger"))
+    }
+}
+
 fn open(cli: &Cli) -> Result<Ledger, Failure> {
-    Ok(Ledger::open(&cli.ledger)?)
+    Ok(Ledger::open(&cli.dir())?)
 }
 
 /// Appends one command as `actor` (or the default actor) and prints what was written.
@@ -529,6 +539,42 @@ fn append(cli: &Cli, actor: &ActorArg, command: Command) -> Outcome {
 
 fn run(cli: Cli) -> Outcome {
     match &cli.command {
+        Cmd::Demo => {
+            let dir = match &cli.ledger {
+                Some(dir) => {
+                    if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+                        return Err(Failure::input(format!(
+                            "ledger: {} is not empty; the demo needs a new directory",
+                            dir.display()
+                        )));
+                    }
+                    dir.clone()
+                }
+                None => std::env::temp_dir().join(format!("commitments-demo-{}", Timestamp::now().0)),
+            };
+            if !cli.json {
+                println!("Creating a fresh ledger at {}\n", dir.display());
+            }
+            let mut ledger = Ledger::create(&dir)?;
+            let run = demo::run(&mut ledger).map_err(|e| match e {
+                demo::DemoError::Ledger(e) => Failure::from(e),
+                e => Failure { code: 3, message: e.to_string() },
+            })?;
+            let today = Timestamp::now().day(ledger.registry().utc_offset());
+            let registry = ledger.registry().clone();
+            let vocab = registry.info().map(|i| i.vocabulary.clone()).unwrap_or_else(Vocabulary::default_v1);
+            let mut b = commitment_ledger::summary::SummaryBuilder::new(&registry, &vocab, today);
+            ledger.for_each_item(&mut |i| b.add(i))?;
+            let showcase = ItemId::new(demo::SHOWCASE_ITEM).expect("valid");
+            let history = ledger.history(&showcase)?.unwrap_or_default();
+            render::demo(cli.json, cli.english, &dir, &run, &registry, &b.finish(), &history);
+            ledger.close()?;
+            Ok(if run.report.ok && run.projection_differences.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Cmd::Init { title, origin, utc_offset, admin, admin_name, no_default_areas } => {
             let utc_offset_minutes = parse_utc_offset(utc_offset)
                 .ok_or_else(|| Failure::input(format!("utc-offset: {utc_offset:?} is not like +08:00")))?;
@@ -553,11 +599,11 @@ fn run(cli: Cli) -> Outcome {
                     })
                     .collect()
             };
-            let mut ledger = Ledger::create(&cli.ledger)?;
+            let mut ledger = Ledger::create(&cli.dir())?;
             let appended = ledger.init(opened, areas)?;
             render::appended(cli.json, &appended, utc_offset_minutes);
             if !cli.json {
-                println!("ledger created at {}", cli.ledger.display());
+                println!("ledger created at {}", cli.dir().display());
             }
             ledger.close()?;
             Ok(ExitCode::SUCCESS)
