@@ -330,7 +330,10 @@ fn a_changed_missing_or_reordered_line_is_named() {
     let mut rebytes = lines.clone();
     let mut rec: serde_json::Value = serde_json::from_str(&rebytes[5]).unwrap();
     let b = rec["bytes"].as_str().unwrap().to_string();
-    let flipped = if b.starts_with('A') { format!("B{}", &b[1..]) } else { format!("A{}", &b[1..]) };
+    // Change one base64 digit inside the stored bytes (in the prev-hash field).
+    let mut chars: Vec<char> = b.chars().collect();
+    chars[20] = if chars[20] == 'A' { 'B' } else { 'A' };
+    let flipped: String = chars.into_iter().collect();
     rec["bytes"] = serde_json::Value::String(flipped);
     rebytes[5] = rec.to_string();
     let (code, v) = verify_lines(dir.path(), &rebytes, &[]);
