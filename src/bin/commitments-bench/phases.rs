@@ -167,7 +167,7 @@ fn export(paths: &Paths) -> Result<Value> {
             records.write_all(&(bytes.len() as u32).to_le_bytes())?;
             records.write_all(bytes)?;
             let rec = Record::decode(bytes)?;
-            let view = commitment_ledger::view::RecordView::new(&rec, hash_record_bytes(bytes), utc, None);
+            let view = commitment_ledger::view::RecordJson::new(&rec, hash_record_bytes(bytes), utc, None);
             serde_json::to_writer(&mut events, &view)?;
             events.write_all(b"\n")?;
             first_time.get_or_insert(rec.time.0);
