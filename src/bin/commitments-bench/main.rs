@@ -290,6 +290,27 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         f(&limits, "sled_batch_fsync_events_per_s")?,
         n,
     );
+    run.add(
+        "limit_blake3_cpu",
+        "limit: BLAKE3 alone, per CPU-second",
+        "events/cpu-s",
+        f(&limits, "blake3_events_per_cpu_s")?,
+        n,
+    );
+    run.add(
+        "limit_sled_batch_cpu",
+        "limit: raw sled batches of 1,000, flush each, per CPU-second",
+        "events/cpu-s",
+        f(&limits, "sled_batch_events_per_cpu_s")?,
+        n,
+    );
+    run.add(
+        "limit_sled_iter_blake3_cpu",
+        "limit: sled iteration + BLAKE3, per CPU-second",
+        "events/cpu-s",
+        f(&scan, "sled_iter_blake3_events_per_cpu_s")?,
+        n,
+    );
     run.add("limit_sled_iter", "limit: sled iteration alone", "events/s", f(&scan, "sled_iter_events_per_s")?, n);
     run.add(
         "limit_sled_iter_blake3",
@@ -305,6 +326,13 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         f(&import, "events_per_s")?,
         n,
     );
+    run.add(
+        "ledger_bulk_append_cpu",
+        "ledger: bulk import, per CPU-second",
+        "events/cpu-s",
+        f(&import, "events_per_cpu_s")?,
+        n,
+    );
     run.add("ledger_append", "ledger: durable single append", "events/s", f(&append, "events_per_s")?, appends);
     run.add(
         "ledger_append_p50_ms",
@@ -315,7 +343,9 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     );
     run.add("ledger_append_p99_ms", "ledger: durable single append, p99 latency", "ms", f(&append, "p99_ms")?, appends);
     run.add("ledger_verify", "ledger: verify", "events/s", f(&verify, "events_per_s")?, n);
+    run.add("ledger_verify_cpu", "ledger: verify, per CPU-second", "events/cpu-s", f(&verify, "events_per_cpu_s")?, n);
     run.add("ledger_replay", "ledger: replay(Until::Seq(head))", "events/s", f(&replay, "events_per_s")?, n);
+    run.add("ledger_replay_cpu", "ledger: replay, per CPU-second", "events/cpu-s", f(&replay, "events_per_cpu_s")?, n);
     run.add("ledger_check_projection", "ledger: check_projection", "events/s", f(&check, "events_per_s")?, n);
     run.add("ledger_rebuild", "ledger: rebuild_projection (+ close)", "events/s", f(&rebuild, "events_per_s")?, n);
     run.add(
@@ -386,36 +416,31 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         eprintln!("  SQLite peer on {n} events ({single} single)");
         match peers::sqlite_peer(paths, n, single) {
             Ok(v) => {
-                let b = f(&v, "batch_events")?;
-                let s = f(&v, "single_events")?;
-                run.add(
-                    "sqlite_single_insert",
-                    "SQLite: durable single insert (synchronous=FULL)",
-                    "events/s",
-                    s / f(&v, "single_secs")?,
-                    s as u64,
-                );
-                run.add(
-                    "sqlite_batch_insert",
-                    "SQLite: 1,000 inserts per transaction",
-                    "events/s",
-                    b / f(&v, "batch_secs")?,
-                    b as u64,
-                );
-                run.add(
-                    "sqlite_verify",
-                    "SQLite: walk the chain recomputing hashes",
-                    "events/s",
-                    f(&v, "verify_events")? / f(&v, "verify_secs")?,
-                    b as u64,
-                );
-                run.add(
-                    "sqlite_disk_bytes_per_event",
-                    "SQLite: database bytes per event",
-                    "bytes",
-                    f(&v, "batch_bytes")? / b,
-                    b as u64,
-                );
+                let (b, s, ver) = (f(&v, "batch_events")?, f(&v, "single_events")?, f(&v, "verify_events")?);
+                let rates: [(&'static str, &'static str, &'static str, f64, &str); 5] = [
+                    (
+                        "sqlite_single_insert",
+                        "SQLite: durable single insert (synchronous=FULL)",
+                        "events/s",
+                        s,
+                        "single_secs",
+                    ),
+                    ("sqlite_batch_insert", "SQLite: 1,000 inserts per transaction", "events/s", b, "batch_secs"),
+                    (
+                        "sqlite_batch_insert_cpu",
+                        "SQLite: batched inserts, per CPU-second",
+                        "events/cpu-s",
+                        b,
+                        "batch_cpu_secs",
+                    ),
+                    ("sqlite_verify", "SQLite: walk the chain recomputing hashes", "events/s", ver, "verify_secs"),
+                    ("sqlite_verify_cpu", "SQLite: chain walk, per CPU-second", "events/cpu-s", ver, "verify_cpu_secs"),
+                ];
+                for (key, label, unit, events, secs) in rates {
+                    run.add(key, label, unit, events / f(&v, secs)?, events as u64);
+                }
+                let per = f(&v, "batch_bytes")? / b;
+                run.add("sqlite_disk_bytes_per_event", "SQLite: database bytes per event", "bytes", per, b as u64);
                 run.notes.push(format!(
                     "SQLite {} via Python's sqlite3, WAL, synchronous=FULL, SHA-256 chain",
                     v["sqlite_version"].as_str().unwrap_or("?")
@@ -431,38 +456,27 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         eprintln!("  eventsourcing peer on {m} events ({single} single)");
         match peers::eventsourcing_peer(paths, m, single) {
             Ok(v) => {
-                let b = f(&v, "batch_events")?;
-                let s = f(&v, "single_events")?;
-                run.add(
-                    "es_single_append",
-                    "eventsourcing: one save per event",
-                    "events/s",
-                    s / f(&v, "single_secs")?,
-                    s as u64,
-                );
-                run.add(
-                    "es_batch_append",
-                    "eventsourcing: one save per 1,000 events",
-                    "events/s",
-                    b / f(&v, "batch_secs")?,
-                    b as u64,
-                );
-                run.add(
-                    "es_replay",
-                    "eventsourcing: replay the notification log",
-                    "events/s",
-                    f(&v, "replay_events")? / f(&v, "replay_secs")?,
-                    b as u64,
-                );
-                run.add(
-                    "es_disk_bytes_per_event",
-                    "eventsourcing: database bytes per event",
-                    "bytes",
-                    f(&v, "batch_bytes")? / b,
-                    b as u64,
-                );
+                let (b, s, rep) = (f(&v, "batch_events")?, f(&v, "single_events")?, f(&v, "replay_events")?);
+                let rates: [(&'static str, &'static str, &'static str, f64, &str); 5] = [
+                    ("es_single_append", "eventsourcing: one save per event", "events/s", s, "single_secs"),
+                    ("es_batch_append", "eventsourcing: one save per 1,000 events", "events/s", b, "batch_secs"),
+                    (
+                        "es_batch_append_cpu",
+                        "eventsourcing: batched saves, per CPU-second",
+                        "events/cpu-s",
+                        b,
+                        "batch_cpu_secs",
+                    ),
+                    ("es_replay", "eventsourcing: replay the notification log", "events/s", rep, "replay_secs"),
+                    ("es_replay_cpu", "eventsourcing: replay, per CPU-second", "events/cpu-s", rep, "replay_cpu_secs"),
+                ];
+                for (key, label, unit, events, secs) in rates {
+                    run.add(key, label, unit, events / f(&v, secs)?, events as u64);
+                }
+                let per = f(&v, "batch_bytes")? / b;
+                run.add("es_disk_bytes_per_event", "eventsourcing: database bytes per event", "bytes", per, b as u64);
                 run.notes.push(format!(
-                    "eventsourcing {} on SQLite (journal mode {}), measured on {m} events",
+                    "eventsourcing {} on SQLite (journal mode {}), measured on {m} events; aggregates cached in memory",
                     v["eventsourcing_version"].as_str().unwrap_or("?"),
                     v["journal_mode"].as_str().unwrap_or("?")
                 ));

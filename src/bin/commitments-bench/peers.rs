@@ -157,7 +157,7 @@ fn python(paths: &Paths, name: &str, script: &str, batch: u64, single: u64) -> R
         std::fs::remove_dir_all(&dir)?;
     }
     std::fs::create_dir_all(&dir)?;
-    let file = dir.join(format!("{name}.py"));
+    let file = dir.join(format!("peer_{name}.py"));
     std::fs::write(&file, script)?;
     let out = Command::new("python3")
         .arg(&file)

@@ -94,6 +94,38 @@ fn rate(events: u64, d: Duration) -> f64 {
     events as f64 / d.as_secs_f64().max(1e-9)
 }
 
+/// CPU time used by this process so far (all threads), in seconds.
+pub fn cpu_secs() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return f64::NAN;
+    }
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// Wall-clock and CPU time of a measured section.
+struct Span {
+    wall: Instant,
+    cpu: f64,
+}
+
+impl Span {
+    fn start() -> Span {
+        Span { wall: Instant::now(), cpu: cpu_secs() }
+    }
+
+    /// (wall, CPU seconds).
+    fn stop(&self) -> (Duration, f64) {
+        (self.wall.elapsed(), cpu_secs() - self.cpu)
+    }
+}
+
+fn per_cpu(events: u64, cpu: f64) -> f64 {
+    events as f64 / cpu.max(1e-9)
+}
+
 fn open_ledger(paths: &Paths) -> Result<Ledger> {
     Ledger::open(&paths.ledger()).with_context(|| format!("opening {}", paths.ledger().display()))
 }
@@ -129,23 +161,29 @@ fn import(paths: &Paths, events: u64) -> Result<Value> {
     ledger.set_clock(Box::new(clock.clone()));
     let mut work = Workload::new(SEED, "", true);
     let mut spent = Duration::ZERO;
+    let mut cpu = 0.0;
     let mut done = 0u64;
     while done < events {
         let n = BATCH.min((events - done) as usize);
         let batch: Vec<_> = work.by_ref().take(n).collect();
         clock.set(T0 + done as i64 * STEP);
-        let t = Instant::now();
+        let t = Span::start();
         ledger.append_batch(batch).context("bulk append")?;
-        spent += t.elapsed();
+        let (w, c) = t.stop();
+        spent += w;
+        cpu += c;
         done += n as u64;
     }
-    let t = Instant::now();
+    let t = Span::start();
     ledger.close()?;
-    spent += t.elapsed();
+    let (w, c) = t.stop();
+    spent += w;
+    cpu += c;
     Ok(json!({
         "events": done,
         "secs": spent.as_secs_f64(),
         "events_per_s": rate(done, spent),
+        "events_per_cpu_s": per_cpu(done, cpu),
         "disk_bytes": dir_bytes(&dir),
     }))
 }
@@ -239,38 +277,38 @@ fn limits(paths: &Paths) -> Result<Value> {
     let n = records.len() as u64;
     let bytes: u64 = records.iter().map(|r| r.len() as u64).sum();
 
-    let t = Instant::now();
+    let t = Span::start();
     let mut acc = 0u8;
     for r in &records {
         acc ^= hash_record_bytes(r).0[0];
     }
-    let blake3 = t.elapsed();
+    let (blake3, blake3_cpu) = t.stop();
     std::hint::black_box(acc);
 
-    let t = Instant::now();
+    let t = Span::start();
     for r in &records {
         std::hint::black_box(Record::decode(r)?);
     }
-    let decode = t.elapsed();
+    let (decode, decode_cpu) = t.stop();
 
     let db = raw_sled(&paths.raw_bulk())?;
     let tree = db.open_tree("log")?;
-    let t = Instant::now();
+    let t = Span::start();
     for (seq, r) in records.iter().enumerate() {
         tree.insert((seq as u64).to_be_bytes(), r.as_slice())?;
     }
     db.flush()?;
-    let bulk = t.elapsed();
+    let (bulk, bulk_cpu) = t.stop();
     drop(tree);
     drop(db);
     let raw_bytes = dir_bytes(&paths.raw_bulk());
 
-    let batch = |fsync: bool| -> Result<Duration> {
+    let batch = |fsync: bool| -> Result<(Duration, f64)> {
         let dir = paths.raw_batch();
         let db = raw_sled(&dir)?;
         let tree = db.open_tree("log")?;
         let data = File::open(dir.join("db"))?;
-        let t = Instant::now();
+        let t = Span::start();
         for (i, chunk) in records.chunks(BATCH).enumerate() {
             let mut b = sled::Batch::default();
             for (j, r) in chunk.iter().enumerate() {
@@ -282,19 +320,23 @@ fn limits(paths: &Paths) -> Result<Value> {
                 data.sync_data()?;
             }
         }
-        let d = t.elapsed();
+        let d = t.stop();
         drop(tree);
         drop(db);
         std::fs::remove_dir_all(&dir)?;
         Ok(d)
     };
-    let batched = batch(false)?;
-    let batched_fsync = batch(true)?;
+    let (batched, batched_cpu) = batch(false)?;
+    let (batched_fsync, _) = batch(true)?;
 
     Ok(json!({
         "events": n,
         "record_bytes_mean": bytes as f64 / n.max(1) as f64,
         "blake3_events_per_s": rate(n, blake3),
+        "blake3_events_per_cpu_s": per_cpu(n, blake3_cpu),
+        "decode_events_per_cpu_s": per_cpu(n, decode_cpu),
+        "sled_bulk_events_per_cpu_s": per_cpu(n, bulk_cpu),
+        "sled_batch_events_per_cpu_s": per_cpu(n, batched_cpu),
         "blake3_mib_per_s": bytes as f64 / 1048576.0 / blake3.as_secs_f64().max(1e-9),
         "decode_events_per_s": rate(n, decode),
         "sled_bulk_events_per_s": rate(n, bulk),
@@ -313,7 +355,7 @@ fn scan(paths: &Paths) -> Result<Value> {
         .flush_every_ms(None)
         .open()?;
     let tree = db.open_tree("log")?;
-    let t = Instant::now();
+    let t = Span::start();
     let mut n = 0u64;
     let mut acc = 0u8;
     for entry in tree.iter() {
@@ -321,7 +363,7 @@ fn scan(paths: &Paths) -> Result<Value> {
         acc ^= hash_record_bytes(&v).0[0];
         n += 1;
     }
-    let d = t.elapsed();
+    let (d, cpu) = t.stop();
     std::hint::black_box(acc);
     let t = Instant::now();
     let mut m = 0u64;
@@ -333,6 +375,7 @@ fn scan(paths: &Paths) -> Result<Value> {
     Ok(json!({
         "events": n,
         "sled_iter_blake3_events_per_s": rate(n, d),
+        "sled_iter_blake3_events_per_cpu_s": per_cpu(n, cpu),
         "sled_iter_events_per_s": rate(m, iter_only),
     }))
 }
@@ -341,9 +384,9 @@ fn verify(paths: &Paths) -> Result<Value> {
     let t = Instant::now();
     let ledger = open_ledger(paths)?;
     let open = t.elapsed();
-    let t = Instant::now();
+    let t = Span::start();
     let report = ledger.verify(&mut |_| {})?;
-    let d = t.elapsed();
+    let (d, cpu) = t.stop();
     if !report.ok {
         bail!("verify failed: {:?}", report.problem);
     }
@@ -351,6 +394,7 @@ fn verify(paths: &Paths) -> Result<Value> {
         "events": report.records,
         "secs": d.as_secs_f64(),
         "events_per_s": rate(report.records, d),
+        "events_per_cpu_s": per_cpu(report.records, cpu),
         "open_ms": open.as_secs_f64() * 1e3,
     }))
 }
@@ -363,9 +407,9 @@ fn head_seq(ledger: &Ledger) -> Result<Seq> {
 fn replay(paths: &Paths) -> Result<Value> {
     let mut ledger = open_ledger(paths)?;
     let head = head_seq(&ledger)?;
-    let t = Instant::now();
+    let t = Span::start();
     let replayed = ledger.replay(Until::Seq(head))?;
-    let d = t.elapsed();
+    let (d, cpu) = t.stop();
     let t = Instant::now();
     drop(replayed);
     let discard = t.elapsed();
@@ -374,6 +418,7 @@ fn replay(paths: &Paths) -> Result<Value> {
         "events": n,
         "secs": d.as_secs_f64(),
         "events_per_s": rate(n, d),
+        "events_per_cpu_s": per_cpu(n, cpu),
         "discard_ms": discard.as_secs_f64() * 1e3,
     }))
 }

@@ -57,6 +57,12 @@ impl Run {
             ("append_vs_eventsourcing", r("ledger_append", "es_single_append")),
             ("replay_vs_git", r("ledger_replay", "git_log")),
             ("replay_vs_eventsourcing", r("ledger_replay", "es_replay")),
+            ("verify_vs_limit_cpu", r("ledger_verify_cpu", "limit_sled_iter_blake3_cpu")),
+            ("verify_vs_sqlite_cpu", r("ledger_verify_cpu", "sqlite_verify_cpu")),
+            ("bulk_append_vs_sled_cpu", r("ledger_bulk_append_cpu", "limit_sled_batch_cpu")),
+            ("bulk_append_vs_sqlite_cpu", r("ledger_bulk_append_cpu", "sqlite_batch_insert_cpu")),
+            ("bulk_append_vs_eventsourcing_cpu", r("ledger_bulk_append_cpu", "es_batch_append_cpu")),
+            ("replay_vs_eventsourcing_cpu", r("ledger_replay_cpu", "es_replay_cpu")),
         ]
     }
 
@@ -80,7 +86,14 @@ impl Run {
             ratio("replay_vs_eventsourcing", 3.0),
         ];
         t.push((format!("verify ≥ 1,000,000 events/s{scale}"), self.get("ledger_verify"), 1e6, true));
+        t.push((format!("verify ≥ 1,000,000 events per CPU-second{scale}"), self.get("ledger_verify_cpu"), 1e6, true));
         t.push((format!("bulk append ≥ 150,000 events/s{scale}"), self.get("ledger_bulk_append"), 150_000.0, true));
+        t.push((
+            format!("bulk append ≥ 150,000 events per CPU-second{scale}"),
+            self.get("ledger_bulk_append_cpu"),
+            150_000.0,
+            true,
+        ));
         t.push((format!("durable single append ≥ 4,000/s{scale}"), self.get("ledger_append"), 4000.0, true));
         t.push((format!("open + show < 100 ms{scale}"), self.get("ledger_open_show_ms"), 100.0, false));
         t.into_iter()
