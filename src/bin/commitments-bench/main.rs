@@ -142,6 +142,8 @@ fn phase(paths: &Paths, name: &str, events: u64, count: u64, reps: usize) -> Res
     eprintln!("  {name} ×{reps}");
     let runs: Vec<Value> = (0..reps).map(|r| child(paths, name, events, count, r as u64)).collect::<Result<_>>()?;
     let mut out = runs.last().cloned().unwrap_or_default();
+    let failures: Vec<Value> = runs.iter().filter_map(|r| r["store_failures"].as_array()).flatten().cloned().collect();
+    out["store_failures"] = Value::Array(failures);
     if let Some(obj) = out.as_object_mut() {
         for (k, v) in obj.iter_mut() {
             let xs: Vec<f64> = runs.iter().filter_map(|r| r[k].as_f64()).collect();
@@ -197,6 +199,10 @@ fn bench(cli: &Cli) -> Result<()> {
         std::fs::create_dir_all(&paths.root)?;
         eprintln!("{events} events in {}", paths.root.display());
         let run = one_size(cli, &paths, events, peers_ok)?;
+        if sizes.len() > 1 {
+            // Each size as soon as it is done, in case a later one fails.
+            eprint!("{}", report::markdown(std::slice::from_ref(&run), &machine, cli.reps));
+        }
         runs.push(run);
         if !cli.keep {
             std::fs::remove_dir_all(&paths.root).ok();
@@ -242,6 +248,15 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     let open = phase(paths, "open", events, 0, reps)?;
     let appends = cli.appends.unwrap_or(if quick { 300 } else { 1000 });
     let append = phase(paths, "append", events, appends, reps)?;
+    for (name, v) in [("bulk import", &import), ("single appends", &append)] {
+        if let Some(fails) = v["store_failures"].as_array().filter(|a| !a.is_empty()) {
+            run.notes.push(format!(
+                "{name}: {} append(s) failed in the store and were retried after reopening the ledger; first: {}",
+                fails.len(),
+                fails[0]
+            ));
+        }
+    }
     for (name, v) in [
         ("verify", &verify),
         ("replay", &replay),

@@ -163,15 +163,33 @@ fn import(paths: &Paths, events: u64) -> Result<Value> {
     let mut spent = Duration::ZERO;
     let mut cpu = 0.0;
     let mut done = 0u64;
+    let mut failures = Vec::new();
     while done < events {
         let n = BATCH.min((events - done) as usize);
         let batch: Vec<_> = work.by_ref().take(n).collect();
         clock.set(T0 + done as i64 * STEP);
-        let t = Span::start();
-        ledger.append_batch(batch).context("bulk append")?;
-        let (w, c) = t.stop();
-        spent += w;
-        cpu += c;
+        loop {
+            let attempt = batch.clone();
+            let t = Span::start();
+            let result = ledger.append_batch(attempt);
+            let (w, c) = t.stop();
+            spent += w;
+            cpu += c;
+            match result {
+                Ok(_) => break,
+                Err(e) => {
+                    // A failed append acknowledged nothing; reopen and see whether the batch is in.
+                    failures.push(format!("batch at {done}: {e}"));
+                    if failures.len() > 10 {
+                        bail!("bulk append keeps failing: {failures:?}");
+                    }
+                    ledger = reopen(&dir, &clock, ledger)?;
+                    if ledger.head().map_or(0, |h| h.seq.0 + 1) == done + n as u64 {
+                        break;
+                    }
+                }
+            }
+        }
         done += n as u64;
     }
     let t = Span::start();
@@ -185,7 +203,16 @@ fn import(paths: &Paths, events: u64) -> Result<Value> {
         "events_per_s": rate(done, spent),
         "events_per_cpu_s": per_cpu(done, cpu),
         "disk_bytes": dir_bytes(&dir),
+        "store_failures": failures,
     }))
+}
+
+/// Closes a ledger whose append failed and opens it again, as an operator would.
+fn reopen(dir: &Path, clock: &SimClock, ledger: Ledger) -> Result<Ledger> {
+    drop(ledger);
+    let mut l = Ledger::open(dir).context("reopening after a failed append")?;
+    l.set_clock(Box::new(clock.clone()));
+    Ok(l)
 }
 
 /// Writes the log's record bytes (length-prefixed) and a JSON-lines copy of its events for the peers,
@@ -499,12 +526,30 @@ fn append(paths: &Paths, count: u64, rep: u64) -> Result<Value> {
     let commands: Vec<_> = Workload::new(SEED ^ (rep + 1), &format!("s{rep}-"), false).take(count as usize).collect();
     let mut lat = Vec::with_capacity(commands.len());
     let mut t_clock = start;
+    let mut failures = Vec::new();
     for (actor, command) in commands {
         t_clock += 1_000_000;
         clock.set(t_clock);
-        let t = Instant::now();
-        ledger.append(&actor, command)?;
-        lat.push(t.elapsed());
+        let before = ledger.head().map_or(0, |h| h.seq.0 + 1);
+        loop {
+            let t = Instant::now();
+            let result = ledger.append(&actor, command.clone());
+            lat.push(t.elapsed());
+            match result {
+                Ok(_) => break,
+                Err(e) => {
+                    failures.push(format!("append at {before}: {e}"));
+                    if failures.len() > 10 {
+                        bail!("appends keep failing: {failures:?}");
+                    }
+                    ledger = reopen(&paths.ledger(), &clock, ledger)?;
+                    if ledger.head().map_or(0, |h| h.seq.0 + 1) > before {
+                        break;
+                    }
+                    lat.pop();
+                }
+            }
+        }
     }
     let total: Duration = lat.iter().sum();
     lat.sort();
@@ -516,6 +561,7 @@ fn append(paths: &Paths, count: u64, rep: u64) -> Result<Value> {
         "events_per_s": rate(count, total),
         "p50_ms": ms(pct(0.5)),
         "p99_ms": ms(pct(0.99)),
+        "store_failures": failures,
     }))
 }
 
