@@ -229,7 +229,6 @@ fn every_event_type_appears_in_the_fixture() {
     let mut seen = BTreeSet::new();
     for bytes in raw_records() {
         let rec = Record::decode(&bytes).unwrap();
-        assert_eq!(rec.encode(), bytes, "record {} does not re-encode to its stored bytes", rec.seq);
         assert_eq!(rec.signature, None);
         seen.insert(rec.event.event_type() as u16);
     }
