@@ -212,11 +212,21 @@ fn load_live<S: Store>(store: &mut S, head: Option<Head>) -> Result<(Projector, 
         Some(p) => p,
         None => Projector::empty(store, LIVE)?,
     };
-    let bad = match head {
-        Some(h) if p.next_seq() <= h.seq => fold(store, &mut p, Until::Seq(h.seq))?,
-        _ => None,
-    };
-    Ok((p, bad))
+    let Some(h) = head else { return Ok((p, None)) };
+    match fold(store, &mut p, Until::Seq(h.seq)) {
+        Ok(bad) => Ok((p, bad)),
+        Err(LedgerError::Store(StoreError::DerivedCorrupt(_))) => {
+            let mut p = Projector::empty(store, LIVE)?;
+            let bad = fold(store, &mut p, Until::Seq(h.seq))?;
+            Ok((p, bad))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether an error means the stored projection is unreadable (and should be rebuilt).
+fn derived_corrupt(e: &LedgerError) -> bool {
+    matches!(e, LedgerError::Store(StoreError::DerivedCorrupt(_)))
 }
 
 impl<S: Store> Ledger<S> {
@@ -319,6 +329,16 @@ impl<S: Store> Ledger<S> {
     /// refused or the store fails, none. Each command is decided against the state left by the ones
     /// before it.
     pub fn append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Appended>, LedgerError> {
+        match self.try_append_batch(commands.clone()) {
+            Err(e) if derived_corrupt(&e) => {
+                self.rebuild_projection()?;
+                self.try_append_batch(commands)
+            }
+            other => other,
+        }
+    }
+
+    fn try_append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Appended>, LedgerError> {
         if let Some(why) = &self.damaged {
             return Err(LedgerError::Damaged(why.clone()));
         }
@@ -479,7 +499,7 @@ impl<S: Store> Ledger<S> {
         let mut v = Verifier::new(self.store.stored_head()?);
         let mut bad = None;
         self.store.scan(Seq(0), &mut |key, bytes| {
-            if let Err(b) = v.push(key, bytes) {
+            if let Err(b) = v.push(key, bytes).map(drop) {
                 bad = Some(b);
                 return ControlFlow::Break(());
             }
@@ -563,9 +583,21 @@ impl<S: Store> StateRead for Ledger<S> {
         self.projection.mark()
     }
     fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
-        Ok(self.projection.load_item(&self.store, id)?.cloned())
+        match self.projection.load_item(&self.store, id) {
+            Ok(item) => Ok(item.cloned()),
+            Err(StoreError::DerivedCorrupt(_)) => {
+                self.rebuild_projection()?;
+                Ok(self.projection.load_item(&self.store, id)?.cloned())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
     fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), LedgerError> {
+        // Check every stored item decodes before handing any out, so a rebuild never shows an item twice.
+        match self.projection.for_each_item(&mut self.store, &mut |_| {}) {
+            Err(StoreError::DerivedCorrupt(_)) => self.rebuild_projection()?,
+            other => other?,
+        }
         Ok(self.projection.for_each_item(&mut self.store, f)?)
     }
 }
