@@ -419,6 +419,16 @@ impl<S: Store> Ledger<S> {
             signature: None,
         };
         let bytes = rec.encode();
+        if bytes.len() > crate::codec::MAX_RECORD_BYTES {
+            return Err(StageError::Rejected(Rejection::InvalidField {
+                field: "record",
+                why: format!(
+                    "the record would be {} bytes; the limit is {} (a record that large could never be read back)",
+                    bytes.len(),
+                    crate::codec::MAX_RECORD_BYTES
+                ),
+            }));
+        }
         let hash = hash_record_bytes(&bytes);
         Ok((rec, bytes, hash))
     }
@@ -643,5 +653,62 @@ impl<S: Store> Drop for Replayed<'_, S> {
         if let Some(p) = self.projection.take() {
             let _ = p.discard(self.store);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::Code;
+    use crate::store::MemStore;
+    use crate::vocab::{StatusDef, Term, Vocabulary};
+
+    fn opened(vocabulary: Vocabulary) -> LedgerOpened {
+        LedgerOpened {
+            title: "t".into(),
+            origin: "example.test/l".into(),
+            utc_offset_minutes: 480,
+            admin: ActorId::new("admin").unwrap(),
+            admin_name: "a".into(),
+            vocabulary,
+        }
+    }
+
+    #[test]
+    fn a_record_too_large_to_read_back_is_refused_before_it_is_written() {
+        let mut v = Vocabulary::default_v1();
+        let codes: Vec<Code> = (0..58).map(|i| Code::new(format!("s{i:02}-{}", "x".repeat(55))).unwrap()).collect();
+        for c in &codes {
+            v.statuses.push(StatusDef {
+                term: Term { code: c.clone(), label: "l".repeat(500), label_zh: "状".repeat(170) },
+                next: codes.iter().cycle().take(64).cloned().collect(),
+                closed: false,
+                accepts_updates: true,
+                category: Code::new("a").unwrap(),
+                completion: Code::new("complete").unwrap(),
+                initial_for: None,
+            });
+        }
+        assert_eq!(v.check(), Ok(()));
+        let mut ledger = Ledger::with_store(MemStore::new(), Box::new(SystemClock)).unwrap();
+        let err = ledger.init(opened(v), Vec::new()).unwrap_err();
+        assert!(
+            matches!(&err, LedgerError::Rejected { rejection: Rejection::InvalidField { field: "record", .. }, .. }),
+            "{err}"
+        );
+        assert_eq!(ledger.head(), None);
+        assert!(ledger.init(opened(Vocabulary::default_v1()), Vec::new()).is_ok());
+    }
+
+    #[test]
+    fn an_extreme_utc_offset_is_refused_without_overflow() {
+        let mut ledger = Ledger::with_store(MemStore::new(), Box::new(SystemClock)).unwrap();
+        let mut o = opened(Vocabulary::default_v1());
+        o.utc_offset_minutes = i32::MIN;
+        let err = ledger.init(o, Vec::new()).unwrap_err();
+        assert!(matches!(
+            &err,
+            LedgerError::Rejected { rejection: Rejection::InvalidField { field: "utc-offset", .. }, .. }
+        ));
     }
 }

@@ -980,7 +980,8 @@ fn the_worked_example_is_what_the_library_writes() {
     assert!(DOC.contains(&format!("`{}`", record.prev.to_hex())));
 }
 
-/// A signature, when a later version writes one, is an `Option<bytes>` at the very end.
+/// A signature, when a later version writes one, is an `Option<bytes>` at the very end; format 1
+/// defines no signature scheme, so the crate refuses a record that carries one.
 #[test]
 fn the_signature_is_the_last_field() {
     let spec = spec();
@@ -992,7 +993,10 @@ fn the_signature_is_the_last_field() {
     assert_eq!(signed[..unsigned.len() - 1], unsigned[..unsigned.len() - 1]);
     assert_eq!(signed[unsigned.len() - 1..unsigned.len() + 8], [1, 64, 0, 0, 0, 0, 0, 0, 0]);
     assert_eq!(signed.len(), unsigned.len() + 8 + 64);
-    assert_same(&decode(&signed, &spec).unwrap(), &Record::decode(&signed).unwrap());
+    let parsed = decode(&signed, &spec).unwrap();
+    assert_same(&parsed, &Record { signature: Some((0..64).collect()), ..Record::decode(&unsigned).unwrap() });
+    let refused = Record::decode(&signed).unwrap_err();
+    assert!(refused.to_string().contains("signature"), "{refused}");
 }
 
 /// What the document calls invalid, both decoders refuse. Offsets are those of the worked example.
