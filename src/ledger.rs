@@ -479,7 +479,7 @@ impl<S: Store> Ledger<S> {
         let mut v = Verifier::new(self.store.stored_head()?);
         let mut bad = None;
         self.store.scan(Seq(0), &mut |key, bytes| {
-            if let Err(b) = v.push(key, bytes) {
+            if let Err(b) = v.push(key, bytes).map(drop) {
                 bad = Some(b);
                 return ControlFlow::Break(());
             }
