@@ -240,6 +240,7 @@ fn the_opening_is_checked_and_happens_once() {
     assert_field(t.no("admin", bad(|o| o.origin = "has space".into())), "origin");
     assert_field(t.no("admin", bad(|o| o.origin = "a+b".into())), "origin");
     assert_field(t.no("admin", bad(|o| o.origin = "o".repeat(257))), "origin");
+    assert_field(t.no("admin", bad(|o| o.origin = "a\u{7}b".into())), "origin");
     assert_field(t.no("admin", bad(|o| o.utc_offset_minutes = 14 * 60 + 1)), "utc-offset");
     assert_field(t.no("admin", bad(|o| o.utc_offset_minutes = -14 * 60 - 1)), "utc-offset");
     assert_field(t.no("admin", bad(|o| o.vocabulary.statuses[0].next.push(code("nowhere")))), "vocabulary");
@@ -313,6 +314,9 @@ fn area_registrations_are_checked() {
     assert!(matches!(t.no("office", area_cmd("finance", "金融")), Rejection::Duplicate { what: "area", .. }));
     assert_field(t.no("office", area_cmd("space", "")), "name");
     assert_field(t.no("office", area_cmd("space", &"x".repeat(513))), "name");
+    let with_en =
+        Command::RegisterArea(AreaRegistered { id: area("space"), name: "航天".into(), name_en: Some(" ".into()) });
+    assert_field(t.no("office", with_en), "name-en");
     t.ok("office", area_cmd("space", "航天"));
 }
 
