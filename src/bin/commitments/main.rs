@@ -6,6 +6,11 @@
 
 mod render;
 
+/// sled allocates and frees many small buffers; glibc's allocator fragments under that load and
+/// bulk appends slow down as the heap grows. mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Args, Parser, Subcommand};
 use commitment_ledger::date::{Timestamp, parse_utc_offset};
 use commitment_ledger::event::{
