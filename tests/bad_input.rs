@@ -3,7 +3,6 @@
 
 mod support;
 
-use commitment_ledger::Ledger;
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use support::*;
@@ -28,7 +27,7 @@ impl Fixture {
     /// `Drop` closes and unlocks it before the next run.
     #[track_caller]
     fn sound_head(&self) -> (u64, String) {
-        let ledger = Ledger::open(&self.dir).expect("the ledger opens");
+        let ledger = open_ledger(&self.dir);
         let report = ledger.verify(&mut |_| {}).expect("verify runs");
         assert!(report.ok, "the ledger no longer verifies: {report:?}");
         (report.head_seq.expect("a head"), report.head.expect("a head hash"))
@@ -492,7 +491,7 @@ fn a_sled_database_of_something_else_is_not_a_ledger() {
     let tmp = tempdir();
     let dir = tmp.path().join("other-app");
     {
-        let db = sled::open(&dir).unwrap();
+        let db = open_sled(&dir);
         db.insert("user:1", "someone else's data").unwrap();
         db.flush().unwrap();
     }
@@ -501,7 +500,7 @@ fn a_sled_database_of_something_else_is_not_a_ledger() {
         assert!(run.stderr.contains("is not a commitment ledger"), "{}", run.stderr);
         assert!(run.stderr.contains("sled database of something else"), "{}", run.stderr);
     }
-    let db = sled::open(&dir).unwrap();
+    let db = open_sled(&dir);
     assert_eq!(db.get("user:1").unwrap().as_deref(), Some(&b"someone else's data"[..]));
 }
 
@@ -512,14 +511,14 @@ fn init_refuses_a_sled_database_of_something_else() {
     let tmp = tempdir();
     let dir = tmp.path().join("other-app");
     {
-        let db = sled::open(&dir).unwrap();
+        let db = open_sled(&dir);
         db.insert("user:1", "someone else's data").unwrap();
         db.flush().unwrap();
     }
     let run = cli(&dir, &["--json", "init", "--title", "台账"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("is not a commitment ledger"), "{}", run.stderr);
-    let db = sled::open(&dir).unwrap();
+    let db = open_sled(&dir);
     assert!(!db.tree_names().iter().any(|n| n.as_ref() == b"log"), "no log tree was added");
 }
 
@@ -540,14 +539,14 @@ fn garbage_where_the_sled_files_should_be_is_refused_cleanly() {
 fn a_ledger_open_in_another_process_is_refused() {
     let f = Fixture::new();
     let before = sound_head(&f.dir);
-    let held = Ledger::open(&f.dir).expect("the test holds the ledger open");
+    let held = open_ledger(&f.dir);
     for args in [
         &["--json", "progress", "sci-lab", "--text", "进展", "--on", "2024-05-01"][..],
         &["--json", "verify"],
         &["--json", "list"],
         &["--json", "init", "--title", "台账"],
     ] {
-        let run = cli(&f.dir, args).code(3);
+        let run = cli_once(&f.dir, args).code(3);
         assert!(run.stderr.contains("open in another process"), "`{}`: {}", run.args, run.stderr);
         assert!(run.stderr.contains(f.dir.to_str().unwrap()), "the message names the ledger: {}", run.stderr);
     }
