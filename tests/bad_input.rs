@@ -517,9 +517,6 @@ fn a_sled_database_of_something_else_is_not_a_ledger() {
 }
 
 #[test]
-#[ignore = "core bug: every command on another application's sled database (even `verify`) creates empty `log`, \
-            `meta` and `derived` trees in it before refusing it (SledStore::open opens the trees before checking \
-            meta/format)"]
 fn a_sled_database_of_something_else_is_left_as_found() {
     let tmp = tempdir();
     let dir = tmp.path().join("other-app");
