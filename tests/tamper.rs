@@ -113,7 +113,9 @@ fn flip_time(raw: &Raw, seq: u64) {
 #[test]
 fn a_changed_record_is_named_by_its_own_seq() {
     let f = Fixture::new();
-    for seq in 0..=f.last {
+    // Through the binary for the first, a middle, the second-to-last and the last record; the
+    // in-memory test below covers every record.
+    for seq in [0, 1, f.last / 2, f.last - 1, f.last] {
         let dir = f.tampered(&format!("time-{seq}"), |raw| flip_time(raw, seq));
         let v = unsound(&dir);
         assert_eq!(first_bad(&v), seq, "the acceptance time of record {seq} moved by 1 µs: {v}");
