@@ -60,7 +60,7 @@ impl<'a> RecordJson<'a> {
             stream_version: rec.stream_version.0,
             stream_prev: rec.stream_prev.map(|s| s.0),
             event_type: rec.event.event_type().name(),
-            version: crate::event::EVENT_VERSION,
+            version: rec.event.event_type().version(),
             event: EventFields(&rec.event),
             bytes: bytes.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
         }

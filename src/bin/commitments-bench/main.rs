@@ -15,6 +15,10 @@ mod phases;
 mod report;
 mod workload;
 
+/// The allocator the `commitments` binary uses, so that the ledger is measured as it runs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use phases::Paths;

@@ -1,0 +1,372 @@
+//! Guards durability across SIGKILL: a child process appends in a loop and prints every acknowledged
+//! record; the parent kills it at a random moment, reopens the ledger and checks that every
+//! acknowledged record is there with its hash, nothing half-written is visible, the ledger verifies,
+//! the projection equals its replay, and appending resumes.
+//!
+//! The child is this test binary run again with a filter for the hidden `crash_child` test. Cycles:
+//! `COMMITMENTS_CRASH_CYCLES` (default 100); seed: `COMMITMENTS_CRASH_SEED` (default: the time).
+
+use commitment_ledger::event::{ActorRegistered, IndicatorRecorded, LedgerOpened};
+use commitment_ledger::ledger::Until;
+use commitment_ledger::vocab::{Kind, Role, Vocabulary};
+use commitment_ledger::{
+    ActorId, AreaId, Command, Ledger, LedgerError, NewCommitment, Seq, SledStore, StateRead, StoreError,
+};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+const CHILD_DIR: &str = "COMMITMENTS_CRASH_CHILD_DIR";
+const CHILD_CYCLE: &str = "COMMITMENTS_CRASH_CHILD_CYCLE";
+
+fn actor(s: &str) -> ActorId {
+    ActorId::new(s).expect("valid")
+}
+
+fn item() -> commitment_ledger::ItemId {
+    commitment_ledger::ItemId::new("0771-fin-bonds").expect("valid")
+}
+
+/// Opens a ledger, retrying while sled still holds the lock of a ledger this process just closed
+/// (a known core bug, see tests/faults.rs); another process's lock is gone once it is dead.
+fn try_open(dir: &Path) -> Result<Ledger<SledStore>, LedgerError> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match Ledger::open(dir) {
+            Err(LedgerError::Store(StoreError::Locked(_))) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2))
+            }
+            r => return r,
+        }
+    }
+}
+
+fn open(dir: &Path) -> Ledger<SledStore> {
+    try_open(dir).expect("the ledger opens")
+}
+
+/// A ledger with an administrator, the finance office and one item led by it.
+fn create(dir: &Path) {
+    let mut l = Ledger::create(dir).expect("creates");
+    let opened = LedgerOpened {
+        title: "crash test".into(),
+        origin: "example.gov/crash".into(),
+        utc_offset_minutes: 480,
+        admin: actor("admin"),
+        admin_name: "admin".into(),
+        vocabulary: Vocabulary::default_v1(),
+    };
+    let area = commitment_ledger::event::AreaRegistered {
+        id: AreaId::new("finance").expect("valid"),
+        name: "金融".into(),
+        name_en: None,
+    };
+    l.init(opened, vec![area]).expect("init");
+    let fin =
+        ActorRegistered { id: actor("fin"), name: "市委金融办".into(), name_en: None, role: Role::Department };
+    l.append(&actor("admin"), Command::RegisterActor(fin)).expect("registers");
+    let c = NewCommitment {
+        id: item(),
+        source: None,
+        section: None,
+        area: AreaId::new("finance").expect("valid"),
+        lead: actor("fin"),
+        partners: vec![],
+        title: "Bonds".into(),
+        title_en: None,
+        text: "bonds listed in Macao".into(),
+        kind: Kind::Ongoing,
+        on: None,
+        due: None,
+    };
+    l.append(&actor("admin"), Command::RecordCommitment(c)).expect("records");
+    l.close().expect("closes");
+}
+
+fn progress(text: String) -> Command {
+    Command::ReportProgress { item: item(), text, on: None, evidence: None }
+}
+
+/// The child: appends single records, batches and figures until killed, printing `ACK seq hash` for
+/// each record once its append has returned; now and then closes and reopens the ledger.
+#[test]
+#[ignore = "the child process of the crash tests; does nothing unless they start it"]
+fn crash_child() {
+    let Some(dir) = std::env::var_os(CHILD_DIR) else { return };
+    let cycle = std::env::var(CHILD_CYCLE).unwrap_or_default();
+    let dir = Path::new(&dir);
+    let fin = actor("fin");
+    let mut ledger = open(dir);
+    for n in 0u64.. {
+        let text = format!("cycle {cycle} append {n}");
+        let result = match n % 5 {
+            0 | 1 => ledger.append(&fin, progress(text)).map(|a| vec![a]),
+            2 => ledger.append_batch((0..3).map(|k| (fin.clone(), progress(format!("{text}.{k}")))).collect()),
+            3 => ledger
+                .append(
+                    &fin,
+                    Command::RecordIndicator(IndicatorRecorded {
+                        item: item(),
+                        name: "enterprises".into(),
+                        value: n.to_string(),
+                        unit: None,
+                        approximate: false,
+                        as_of: None,
+                    }),
+                )
+                .map(|a| vec![a]),
+            _ => {
+                // A long text: records that span more of sled's pages.
+                ledger.append(&fin, progress(format!("{text} {}", "长".repeat(3000)))).map(|a| vec![a])
+            }
+        };
+        let appended = result.expect("the child's appends are legal");
+        // One write per line, so that a kill cannot leave a complete-looking partial line.
+        let mut out = String::new();
+        for a in appended {
+            out.push_str(&format!("ACK {} {}\n", a.seq.0, a.hash));
+        }
+        std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()).expect("prints");
+        if n % 40 == 39 {
+            drop(ledger);
+            ledger = open(dir);
+        }
+    }
+}
+
+/// A small xorshift generator; the seed is printed so that a failing run can be repeated.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn seed() -> u64 {
+    let s = std::env::var("COMMITMENTS_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
+    });
+    eprintln!("crash seed {s} (COMMITMENTS_CRASH_SEED={s} repeats it)");
+    s | 1
+}
+
+/// How a check treats sled's leftover `snap.*.generating` file (sled issue 1527): a kill during a
+/// snapshot leaves an empty or partial one, and sled 0.34.7 then refuses to open the database
+/// ("Read corrupted data"), so the ledger never opens again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Snapshots {
+    /// Fail: the ledger must open by itself (the core bug, an ignored test while it is open).
+    Strict,
+    /// Remove the leftover file before opening, as the store should, and count how often.
+    RemoveLeftover,
+}
+
+/// Removes `snap.*.generating` files; returns how many.
+fn remove_leftover_snapshots(dir: &Path) -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).expect("lists").filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(e.path()).expect("removes");
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Everything that must hold after a crash, given the acknowledged records (seq → hash).
+fn check(dir: &Path, acked: &BTreeMap<u64, String>, context: &str, mode: Snapshots) -> (Ledger<SledStore>, bool) {
+    let mut needed_workaround = false;
+    let opened = match try_open(dir) {
+        Err(e) if mode == Snapshots::RemoveLeftover && e.to_string().contains("corrupted") => {
+            needed_workaround = remove_leftover_snapshots(dir) > 0;
+            try_open(dir)
+        }
+        r => r,
+    };
+    let mut ledger = opened.unwrap_or_else(|e| {
+        let keep = std::env::temp_dir().join(format!("crash-kill-failed-{}", std::process::id()));
+        let _ = std::process::Command::new("cp").arg("-a").arg(dir).arg(&keep).status();
+        let files: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| rd.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        panic!(
+            "{context}: the ledger does not open after a crash: {e}; files {files:?} (copy kept in {})",
+            keep.display()
+        )
+    });
+    assert_eq!(ledger.damage(), None, "{context}: the ledger opens damaged");
+    for (seq, hash) in acked {
+        let (_, h) = ledger
+            .record(Seq(*seq))
+            .unwrap_or_else(|e| panic!("{context}: record {seq} is unreadable: {e}"))
+            .unwrap_or_else(|| panic!("{context}: acknowledged record {seq} is gone"));
+        assert_eq!(&h.to_hex(), hash, "{context}: acknowledged record {seq} changed");
+    }
+    let report = ledger.verify(&mut |_| {}).expect("verifies");
+    assert!(report.ok, "{context}: {report:?}");
+    let head = ledger.head().expect("not empty");
+    assert_eq!(report.records, head.seq.0 + 1, "{context}: {report:?}");
+    assert!(acked.keys().next_back().is_none_or(|s| *s <= head.seq.0), "{context}: head before an acked record");
+    assert_eq!(ledger.check_projection().expect("checks"), Vec::<String>::new(), "{context}");
+    let mut live = Vec::new();
+    ledger.for_each_item(&mut |i| live.push(i.clone())).expect("reads");
+    let mut replayed = Vec::new();
+    ledger
+        .replay(Until::Seq(head.seq))
+        .expect("replays")
+        .for_each_item(&mut |i| replayed.push(i.clone()))
+        .expect("reads");
+    assert_eq!(live, replayed, "{context}: the projection differs from the replay");
+    let history = ledger.history(&item()).expect("reads").expect("the item exists");
+    assert_eq!(history.len() as u64, live[0].core.pos.next.0, "{context}: history length");
+    (ledger, needed_workaround)
+}
+
+/// Kills `cycles` children at random moments; returns how many reopens needed the leftover
+/// snapshot removed.
+fn crash_cycles(cycles: u64, mode: Snapshots) -> u64 {
+    let mut rng = Rng(seed());
+    let dir = tempfile::tempdir().expect("tempdir");
+    create(dir.path());
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut acked: BTreeMap<u64, String> = BTreeMap::new();
+    let (mut killed_busy, mut appends, mut workarounds) = (0, 0, 0);
+    let started = Instant::now();
+    for cycle in 0..cycles {
+        let mut child = Process::new(&exe)
+            .args(["crash_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .env(CHILD_DIR, dir.path())
+            .env(CHILD_CYCLE, cycle.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns the child");
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 {
+                // A line cut by the kill has no newline: it is not an acknowledgement.
+                if line.ends_with('\n') && line.starts_with("ACK ") {
+                    let _ = tx.send(line.trim_end().to_string());
+                }
+                line.clear();
+            }
+        });
+        // A quarter of the kills land anywhere from start-up through recovery; the rest a random
+        // moment after the first acknowledged append.
+        let mut lines = Vec::new();
+        if rng.next() % 4 == 0 {
+            std::thread::sleep(Duration::from_micros(rng.next() % 60_000));
+        } else {
+            if let Ok(l) = rx.recv_timeout(Duration::from_secs(10)) {
+                lines.push(l);
+            }
+            std::thread::sleep(Duration::from_micros(rng.next() % 60_000));
+        }
+        let exited_early = child.try_wait().expect("polls").is_some();
+        child.kill().expect("SIGKILL");
+        let status = child.wait().expect("reaps");
+        reader.join().expect("reader");
+        lines.extend(rx.try_iter());
+        if exited_early {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut err).ok();
+            panic!("cycle {cycle}: the child exited by itself ({status}): {err}");
+        }
+        let n = lines.len() as u64;
+        for l in &lines {
+            let (seq, hash) = l["ACK ".len()..].split_once(' ').expect("ACK seq hash");
+            let seq: u64 = seq.parse().expect("a seq");
+            assert_eq!(hash.len(), 64, "cycle {cycle}: {l}");
+            assert!(acked.insert(seq, hash.to_string()).is_none(), "cycle {cycle}: seq {seq} acknowledged twice");
+        }
+        appends += n;
+        killed_busy += u64::from(n > 0);
+        let context = format!("cycle {cycle} (after {n} acknowledged appends)");
+        let (mut ledger, w) = check(dir.path(), &acked, &context, mode);
+        workarounds += u64::from(w);
+        // Appending resumes in another process, continuing the log.
+        let head = ledger.head().expect("not empty").seq.0;
+        let a = ledger.append(&actor("fin"), progress(format!("parent after cycle {cycle}"))).expect("appends");
+        assert_eq!(a.seq.0, head + 1, "{context}");
+        acked.insert(a.seq.0, a.hash.to_hex());
+        ledger.close().expect("closes");
+    }
+    let (ledger, w) = check(dir.path(), &acked, "the end", mode);
+    workarounds += u64::from(w);
+    eprintln!(
+        "{cycles} kills in {:.1}s: {killed_busy} while appending, {appends} appends acknowledged by children, \
+         {} records, {workarounds} reopens needed sled's leftover snapshot removed",
+        started.elapsed().as_secs_f64(),
+        ledger.head().map_or(0, |h| h.seq.0 + 1)
+    );
+    assert!(killed_busy * 2 >= cycles, "only {killed_busy} of {cycles} kills hit a child that was appending");
+    workarounds
+}
+
+fn cycles() -> u64 {
+    std::env::var("COMMITMENTS_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(100)
+}
+
+/// Every acknowledged append survives SIGKILL, once sled's leftover snapshot file is removed (the
+/// store should do that itself: see the ignored test below).
+#[test]
+fn acknowledged_appends_survive_sigkill() {
+    crash_cycles(cycles(), Snapshots::RemoveLeftover);
+}
+
+/// The ledger opens by itself after every SIGKILL. Fails while the store leaves sled 0.34.7 to trip
+/// over a `snap.*.generating` file left by a kill during a snapshot (sled issue 1527).
+#[test]
+#[ignore = "core bug: after a SIGKILL during a sled snapshot, Ledger::open fails with 'storage engine error: Read corrupted data' until snap.*.generating is removed (src/sled_store.rs SledStore::open)"]
+fn the_ledger_opens_by_itself_after_every_sigkill() {
+    assert_eq!(crash_cycles(cycles(), Snapshots::Strict), 0);
+}
+
+/// The same through the command-line binary: `commitments progress` killed at random moments; each
+/// invocation that printed its JSON before the kill is acknowledged.
+#[test]
+fn cli_appends_survive_sigkill() {
+    let mut rng = Rng(seed());
+    let dir = tempfile::tempdir().expect("tempdir");
+    create(dir.path());
+    let mut acked: BTreeMap<u64, String> = BTreeMap::new();
+    let mut killed_running = 0;
+    for cycle in 0..40 {
+        let mut child = Process::new(env!("CARGO_BIN_EXE_commitments"))
+            .arg("--ledger")
+            .arg(dir.path())
+            .args(["--json", "progress", "0771-fin-bonds", "--actor", "fin", "--text"])
+            .arg(format!("cli cycle {cycle}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        std::thread::sleep(Duration::from_micros(rng.next() % 150_000));
+        let done = child.try_wait().expect("polls");
+        if done.is_none() {
+            child.kill().expect("SIGKILL");
+            killed_running += 1;
+        }
+        let out = child.wait_with_output().expect("reaps");
+        if done.is_some() {
+            assert!(out.status.success(), "cycle {cycle}: {}", String::from_utf8_lossy(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            let a = &v["appended"][0];
+            acked.insert(a["seq"].as_u64().expect("seq"), a["hash"].as_str().expect("hash").to_string());
+        }
+        let (ledger, _) = check(dir.path(), &acked, &format!("cli cycle {cycle}"), Snapshots::RemoveLeftover);
+        drop(ledger);
+    }
+    eprintln!("40 CLI runs: {killed_running} killed while running, {} acknowledged", acked.len());
+    assert!(killed_running >= 5 && !acked.is_empty(), "{killed_running} killed, {} acknowledged", acked.len());
+}
