@@ -239,7 +239,7 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
 
     let import = phase(paths, "import", events, 0, reps)?;
     let disk = f(&import, "disk_bytes")?;
-    rss.push(("import", f(&import, "vmhwm_kib")?));
+    rss.push(("import process (whole)", f(&import, "vmhwm_kib")?));
     let exported = phase(paths, "export", events, 0, 1)?;
     let n = f(&exported, "events")? as u64;
     let limits = phase(paths, "limits", events, 0, reps)?;
@@ -261,18 +261,21 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
             ));
         }
     }
+    rss.push(("opening the ledger (peak)", f(&verify, "open_peak_kib")?));
+    rss.push(("after opening the ledger (resident)", f(&verify, "rss_after_open_kib")?));
     for (name, v) in [
         ("verify", &verify),
         ("replay", &replay),
         ("as-of", &as_of),
-        ("check", &check),
+        ("check_projection", &check),
         ("rebuild", &rebuild),
-        ("open", &open),
-        ("append", &append),
-        ("sled-iter", &scan),
+        ("single appends", &append),
     ] {
-        rss.push((name, f(v, "vmhwm_kib")?));
+        let label: &'static str = Box::leak(format!("{name}, peak while running (after open)").into_boxed_str());
+        rss.push((label, f(v, "vmhwm_kib")?));
     }
+    rss.push(("open + show process (whole)", f(&open, "vmhwm_kib")?));
+    rss.push(("sled iteration + BLAKE3 process (whole)", f(&scan, "vmhwm_kib")?));
 
     run.add(
         "limit_blake3",
@@ -360,6 +363,7 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         f(&append, "p50_ms")?,
         appends,
     );
+    run.add("ledger_append_p90_ms", "ledger: durable single append, p90 latency", "ms", f(&append, "p90_ms")?, appends);
     run.add("ledger_append_p99_ms", "ledger: durable single append, p99 latency", "ms", f(&append, "p99_ms")?, appends);
     run.add("ledger_verify", "ledger: verify", "events/s", f(&verify, "events_per_s")?, n);
     run.add("ledger_verify_cpu", "ledger: verify, per CPU-second", "events/cpu-s", f(&verify, "events_per_cpu_s")?, n);
@@ -400,8 +404,15 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     );
     run.add("record_bytes_mean", "record size, mean", "bytes", f(&limits, "record_bytes_mean")?, n);
     for (name, kib) in &rss {
-        let key: &'static str = Box::leak(format!("peak_rss_{}_mib", name.replace('-', "_")).into_boxed_str());
-        let label: &'static str = Box::leak(format!("peak RSS (VmHWM): {name} process").into_boxed_str());
+        let slug: String = name
+            .split([' ', ','])
+            .next()
+            .unwrap_or(name)
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '_' })
+            .collect();
+        let key: &'static str = Box::leak(format!("peak_rss_{slug}_mib").into_boxed_str());
+        let label: &'static str = Box::leak(format!("memory: {name}").into_boxed_str());
         run.add(key, label, "MiB", kib / 1024.0, n);
     }
 

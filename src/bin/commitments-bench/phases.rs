@@ -78,6 +78,22 @@ pub fn vmhwm_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// The resident set size of this process, in KiB (VmRSS).
+pub fn vmrss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resets the peak resident set size to the current one (Linux `clear_refs` 5), so that the next
+/// VmHWM reading is the peak of what follows.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// Bytes of all files under a directory.
 pub fn dir_bytes(dir: &Path) -> u64 {
     let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
@@ -130,6 +146,18 @@ fn open_ledger(paths: &Paths) -> Result<Ledger> {
     Ledger::open(&paths.ledger()).with_context(|| format!("opening {}", paths.ledger().display()))
 }
 
+/// Opens the ledger for a measured phase: notes the peak and resident memory of opening, then resets
+/// the peak so that the phase's own peak can be read at its end.
+fn open_measured(paths: &Paths, v: &mut Value) -> Result<Ledger> {
+    let t = Instant::now();
+    let ledger = open_ledger(paths)?;
+    v["open_ms"] = json!(t.elapsed().as_secs_f64() * 1e3);
+    v["open_peak_kib"] = json!(vmhwm_kib());
+    v["rss_after_open_kib"] = json!(vmrss_kib());
+    reset_peak();
+    Ok(ledger)
+}
+
 /// Runs one phase and returns its figures (with `vmhwm_kib` added).
 pub fn run(name: &str, paths: &Paths, events: u64, count: u64, rep: u64) -> Result<Value> {
     let mut v = match name {
@@ -146,6 +174,7 @@ pub fn run(name: &str, paths: &Paths, events: u64, count: u64, rep: u64) -> Resu
         "append" => append(paths, count, rep)?,
         other => bail!("unknown phase {other:?}"),
     };
+    // The peak since the last reset: for phases that open a ledger, the peak of the phase itself.
     v["vmhwm_kib"] = json!(vmhwm_kib());
     Ok(v)
 }
@@ -408,22 +437,23 @@ fn scan(paths: &Paths) -> Result<Value> {
 }
 
 fn verify(paths: &Paths) -> Result<Value> {
-    let t = Instant::now();
-    let ledger = open_ledger(paths)?;
-    let open = t.elapsed();
+    let mut v = json!({});
+    let ledger = open_measured(paths, &mut v)?;
     let t = Span::start();
     let report = ledger.verify(&mut |_| {})?;
     let (d, cpu) = t.stop();
     if !report.ok {
         bail!("verify failed: {:?}", report.problem);
     }
-    Ok(json!({
-        "events": report.records,
-        "secs": d.as_secs_f64(),
-        "events_per_s": rate(report.records, d),
-        "events_per_cpu_s": per_cpu(report.records, cpu),
-        "open_ms": open.as_secs_f64() * 1e3,
-    }))
+    merge(
+        v,
+        json!({
+            "events": report.records,
+            "secs": d.as_secs_f64(),
+            "events_per_s": rate(report.records, d),
+            "events_per_cpu_s": per_cpu(report.records, cpu),
+        }),
+    )
 }
 
 fn head_seq(ledger: &Ledger) -> Result<Seq> {
@@ -432,7 +462,8 @@ fn head_seq(ledger: &Ledger) -> Result<Seq> {
 
 /// `replay(Until::Seq(head))`: the state as of the last record, folded from record 0.
 fn replay(paths: &Paths) -> Result<Value> {
-    let mut ledger = open_ledger(paths)?;
+    let mut v = json!({});
+    let mut ledger = open_measured(paths, &mut v)?;
     let head = head_seq(&ledger)?;
     let t = Span::start();
     let replayed = ledger.replay(Until::Seq(head))?;
@@ -441,13 +472,16 @@ fn replay(paths: &Paths) -> Result<Value> {
     drop(replayed);
     let discard = t.elapsed();
     let n = head.0 + 1;
-    Ok(json!({
-        "events": n,
-        "secs": d.as_secs_f64(),
-        "events_per_s": rate(n, d),
-        "events_per_cpu_s": per_cpu(n, cpu),
-        "discard_ms": discard.as_secs_f64() * 1e3,
-    }))
+    merge(
+        v,
+        json!({
+            "events": n,
+            "secs": d.as_secs_f64(),
+            "events_per_s": rate(n, d),
+            "events_per_cpu_s": per_cpu(n, cpu),
+            "discard_ms": discard.as_secs_f64() * 1e3,
+        }),
+    )
 }
 
 /// `replay(Until::Time(..))` to the middle of the log's time span, then one item read from it.
@@ -455,7 +489,8 @@ fn as_of(paths: &Paths) -> Result<Value> {
     let meta = read_meta(paths)?;
     let mid = meta["mid_time"].as_i64().context("meta: mid_time")?;
     let item: ItemId = meta["item"].as_str().context("meta: item")?.parse()?;
-    let mut ledger = open_ledger(paths)?;
+    let mut v = json!({});
+    let mut ledger = open_measured(paths, &mut v)?;
     let t = Instant::now();
     let mut replayed = ledger.replay(Until::Time(Timestamp(mid)))?;
     let found = replayed.item(&item)?.is_some();
@@ -465,11 +500,12 @@ fn as_of(paths: &Paths) -> Result<Value> {
     if !found {
         bail!("item {item} is missing from the replay");
     }
-    Ok(json!({ "events": n, "secs": d.as_secs_f64(), "events_per_s": rate(n, d), "ms": d.as_secs_f64() * 1e3 }))
+    merge(v, json!({ "events": n, "secs": d.as_secs_f64(), "events_per_s": rate(n, d), "ms": d.as_secs_f64() * 1e3 }))
 }
 
 fn check(paths: &Paths) -> Result<Value> {
-    let mut ledger = open_ledger(paths)?;
+    let mut v = json!({});
+    let mut ledger = open_measured(paths, &mut v)?;
     let n = head_seq(&ledger)?.0 + 1;
     let t = Instant::now();
     let diff = ledger.check_projection()?;
@@ -477,17 +513,18 @@ fn check(paths: &Paths) -> Result<Value> {
     if !diff.is_empty() {
         bail!("the projection differs from its replay: {:?}", &diff[..diff.len().min(3)]);
     }
-    Ok(json!({ "events": n, "secs": d.as_secs_f64(), "events_per_s": rate(n, d) }))
+    merge(v, json!({ "events": n, "secs": d.as_secs_f64(), "events_per_s": rate(n, d) }))
 }
 
 fn rebuild(paths: &Paths) -> Result<Value> {
-    let mut ledger = open_ledger(paths)?;
+    let mut v = json!({});
+    let mut ledger = open_measured(paths, &mut v)?;
     let n = head_seq(&ledger)?.0 + 1;
     let t = Instant::now();
     ledger.rebuild_projection()?;
     ledger.close()?;
     let d = t.elapsed();
-    Ok(json!({ "events": n, "secs": d.as_secs_f64(), "events_per_s": rate(n, d) }))
+    merge(v, json!({ "events": n, "secs": d.as_secs_f64(), "events_per_s": rate(n, d) }))
 }
 
 /// `Ledger::open` and one `item(id)`, as `commitments show ID` does (without printing), in a process
@@ -520,7 +557,8 @@ fn open_show(paths: &Paths) -> Result<Value> {
 /// ledger.
 fn append(paths: &Paths, count: u64, rep: u64) -> Result<Value> {
     let clock = SimClock::default();
-    let mut ledger = open_ledger(paths)?;
+    let mut v = json!({});
+    let mut ledger = open_measured(paths, &mut v)?;
     ledger.set_clock(Box::new(clock.clone()));
     let start = ledger.head().map_or(T0, |h| h.time.0);
     let commands: Vec<_> = Workload::new(SEED ^ (rep + 1), &format!("s{rep}-"), false).take(count as usize).collect();
@@ -555,14 +593,27 @@ fn append(paths: &Paths, count: u64, rep: u64) -> Result<Value> {
     lat.sort();
     let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)));
     let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
-    Ok(json!({
-        "events": count,
-        "secs": total.as_secs_f64(),
-        "events_per_s": rate(count, total),
-        "p50_ms": ms(pct(0.5)),
-        "p99_ms": ms(pct(0.99)),
-        "store_failures": failures,
-    }))
+    merge(
+        v,
+        json!({
+            "events": count,
+            "secs": total.as_secs_f64(),
+            "events_per_s": rate(count, total),
+            "p50_ms": ms(pct(0.5)),
+            "p90_ms": ms(pct(0.9)),
+            "p99_ms": ms(pct(0.99)),
+            "max_ms": ms(lat.last()),
+            "store_failures": failures,
+        }),
+    )
+}
+
+/// Adds the fields of `b` to `a`.
+fn merge(mut a: Value, b: Value) -> Result<Value> {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    Ok(a)
 }
 
 /// Reads the first `n` lines of the exported events.
