@@ -73,6 +73,9 @@ struct Cli {
     /// Do not try to install missing peers on first use.
     #[arg(long)]
     no_install: bool,
+    /// Print the medians of several earlier runs (their --json files) instead of measuring.
+    #[arg(long, num_args = 1.., value_name = "JSON")]
+    merge: Vec<PathBuf>,
     /// Internal: run one phase in this process and print its figures as JSON.
     #[arg(long, hide = true)]
     phase: Option<String>,
@@ -102,6 +105,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    if !cli.merge.is_empty() {
+        return match merge(&cli) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("commitments-bench: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if cli.setup {
         return if peers::setup(true) { ExitCode::SUCCESS } else { ExitCode::FAILURE };
     }
@@ -112,6 +124,47 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Medians over whole runs: reads their JSON files and prints one table.
+fn merge(cli: &Cli) -> Result<()> {
+    let files: Vec<Value> = cli
+        .merge
+        .iter()
+        .map(|p| -> Result<Value> {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            Ok(serde_json::from_str(&text)?)
+        })
+        .collect::<Result<_>>()?;
+    let per_size = |v: &Value| -> Vec<Value> {
+        match v["sizes"].as_object() {
+            Some(sizes) => sizes.values().cloned().collect(),
+            None => vec![v.clone()],
+        }
+    };
+    let mut sizes: Vec<u64> = files.iter().flat_map(per_size).filter_map(|r| r["events"].as_u64()).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let runs: Vec<Run> = sizes
+        .iter()
+        .map(|n| {
+            let these: Vec<Value> =
+                files.iter().flat_map(per_size).filter(|r| r["events"].as_u64() == Some(*n)).collect();
+            Run::merged(&these)
+        })
+        .collect();
+    let machine = files[0]["machine"].as_str().unwrap_or("unknown machine").to_string();
+    let reps = files[0]["reps"].as_u64().unwrap_or(0) as usize;
+    println!("Medians of {} whole runs.\n", files.len());
+    print!("{}", report::markdown(&runs, &machine, reps));
+    if let Some(path) = &cli.json {
+        let mut v = runs.last().context("no run")?.json();
+        v["machine"] = serde_json::json!(machine);
+        v["merged_runs"] = serde_json::json!(files.len());
+        v["sizes"] = runs.iter().map(|r| (r.events.to_string(), r.json())).collect::<serde_json::Map<_, _>>().into();
+        std::fs::write(path, serde_json::to_string_pretty(&v)?)?;
+    }
+    Ok(())
 }
 
 /// Runs a phase in a child process.

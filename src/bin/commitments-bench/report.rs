@@ -29,6 +29,8 @@ pub struct Run {
     pub events: u64,
     pub figs: Vec<Fig>,
     pub notes: Vec<String>,
+    /// Ratios taken as medians over whole runs (see [`Run::merged`]) instead of from `figs`.
+    pub merged_ratios: Option<Vec<(&'static str, Option<f64>)>>,
 }
 
 impl Run {
@@ -43,6 +45,9 @@ impl Run {
     /// The ratios the issue asks for (the ledger's throughput over the other's); `None` when the
     /// other was skipped.
     pub fn ratios(&self) -> Vec<(&'static str, Option<f64>)> {
+        if let Some(r) = &self.merged_ratios {
+            return r.clone();
+        }
         let r = |a: &str, b: &str| Some(self.get(a)? / self.get(b)?);
         vec![
             ("verify_vs_limit", r("ledger_verify", "limit_sled_iter_blake3")),
@@ -108,11 +113,14 @@ impl Run {
         let mut figures = Map::new();
         let mut units = Map::new();
         let mut measured_on = Map::new();
+        let mut labels = Map::new();
         for f in &self.figs {
             figures.insert(f.key.into(), json!(f.value));
             units.insert(f.key.into(), json!(f.unit));
             measured_on.insert(f.key.into(), json!(f.events));
+            labels.insert(f.key.into(), json!(f.label));
         }
+        let order: Vec<&str> = self.figs.iter().map(|f| f.key).collect();
         let ratios: Map<String, Value> = self.ratios().into_iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
         let targets: Vec<Value> = self
             .targets()
@@ -124,10 +132,62 @@ impl Run {
             "figures": figures,
             "units": units,
             "measured_on_events": measured_on,
+            "labels": labels,
+            "order": order,
             "ratios": ratios,
             "targets": targets,
             "notes": self.notes,
         })
+    }
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+impl Run {
+    /// The medians of several whole runs of one size (each as [`Run::json`] wrote it): every figure
+    /// and every ratio is the median of the runs that have it.
+    pub fn merged(runs: &[Value]) -> Run {
+        let first = &runs[0];
+        let mut out = Run { events: first["events"].as_u64().unwrap_or(0), ..Run::default() };
+        for key in first["order"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let xs: Vec<f64> = runs.iter().filter_map(|r| r["figures"][key].as_f64()).collect();
+            let Some(value) = median(xs) else { continue };
+            out.figs.push(Fig {
+                key: leak(key),
+                label: leak(first["labels"][key].as_str().unwrap_or(key)),
+                unit: leak(first["units"][key].as_str().unwrap_or("")),
+                value,
+                events: first["measured_on_events"][key].as_u64().unwrap_or(0),
+            });
+        }
+        let ratios = first["ratios"].as_object().cloned().unwrap_or_default();
+        let keys: Vec<&'static str> = out.ratios().into_iter().map(|(k, _)| k).collect();
+        out.merged_ratios = Some(
+            keys.into_iter()
+                .filter(|k| ratios.contains_key(*k))
+                .map(|k| (k, median(runs.iter().filter_map(|r| r["ratios"][k].as_f64()).collect())))
+                .collect(),
+        );
+        for r in runs {
+            for n in r["notes"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if !out.notes.iter().any(|m| m == n) {
+                    out.notes.push(n.to_string());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -158,7 +218,7 @@ pub fn markdown(runs: &[Run], machine: &str, reps: usize) -> String {
     let mut s = String::new();
     s.push_str(&format!(
         "commitments-bench — {machine}; ledger and limit figures are medians of {reps} runs (each in its own \
-         process), peers are single runs.\n\n"
+         process), peers are single runs; \"events/cpu-s\" divides by the CPU time the process used.\n\n"
     ));
     let head: Vec<String> = runs.iter().map(|r| format!("{} events", fmt(r.events as f64, ""))).collect();
     s.push_str(&format!("| measure | unit | {} |\n", head.join(" | ")));
@@ -220,5 +280,5 @@ pub fn markdown(runs: &[Run], machine: &str, reps: usize) -> String {
 }
 
 fn short(v: f64) -> String {
-    if v >= 1000.0 { fmt(v, "") } else { format!("{v:.2}") }
+    if v >= 1000.0 { fmt(v, "") } else { format!("{v:.3}") }
 }
