@@ -60,12 +60,6 @@ pub enum LedgerError {
     Damaged(String),
 }
 
-impl From<(usize, Rejection)> for LedgerError {
-    fn from((index, rejection): (usize, Rejection)) -> LedgerError {
-        LedgerError::Rejected { index, rejection }
-    }
-}
-
 /// The last record of the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
@@ -224,11 +218,6 @@ fn load_live<S: Store>(store: &mut S, head: Option<Head>) -> Result<(Projector, 
     }
 }
 
-/// Whether an error means the stored projection is unreadable (and should be rebuilt).
-fn derived_corrupt(e: &LedgerError) -> bool {
-    matches!(e, LedgerError::Store(StoreError::DerivedCorrupt(_)))
-}
-
 impl<S: Store> Ledger<S> {
     /// Opens a ledger over a store: derives the head from the log, compares it with the stored head,
     /// loads the projection and catches it up (or rebuilds it when its watermark is not on the log).
@@ -338,18 +327,23 @@ impl<S: Store> Ledger<S> {
     /// refused or the store fails, none. Each command is decided against the state left by the ones
     /// before it.
     pub fn append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Appended>, LedgerError> {
-        match self.try_append_batch(commands.clone()) {
-            Err(e) if derived_corrupt(&e) => {
-                self.rebuild_projection()?;
-                self.try_append_batch(commands)
-            }
-            other => other,
-        }
-    }
-
-    fn try_append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Appended>, LedgerError> {
         if let Some(why) = &self.damaged {
             return Err(LedgerError::Damaged(why.clone()));
+        }
+        // Load every item the batch touches first: an unreadable projection is rebuilt from the log
+        // now, before anything is staged on top of it.
+        for (_, command) in &commands {
+            if let Some(id) = command_item(command) {
+                match self.projection.load_item(&self.store, id) {
+                    Err(StoreError::DerivedCorrupt(_)) => {
+                        self.rebuild_projection()?;
+                        break;
+                    }
+                    other => {
+                        other?;
+                    }
+                }
+            }
         }
         let before = self.head;
         let now = self.clock.now().max(before.map_or(Timestamp(0), |h| h.time));
