@@ -49,11 +49,15 @@ impl<'de> Deserialize<'de> for Date {
             let s = String::deserialize(d)?;
             return Date::parse(&s).map_err(serde::de::Error::custom);
         }
-        Ok(match DateRepr::deserialize(d)? {
+        let date = match DateRepr::deserialize(d)? {
             DateRepr::Year(y) => Date::Year(y),
             DateRepr::Month(y, m) => Date::Month(y, m),
             DateRepr::Day(y, m, d) => Date::Day(y, m, d),
-        })
+        };
+        if !date.is_valid() {
+            return Err(serde::de::Error::custom(format!("{date:?} is not a real date")));
+        }
+        Ok(date)
     }
 }
 

@@ -401,6 +401,12 @@ pub fn check<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, event: &Event
                     return Err(invalid("addressee", format!("{a} is a {}, not a deputy", r.as_str())));
                 }
             }
+            if e.contributors.len() > MAX_PARTNERS {
+                return Err(invalid(
+                    "contributors",
+                    format!("{} contributors; the limit is {MAX_PARTNERS}", e.contributors.len()),
+                ));
+            }
             for (i, c) in e.contributors.iter().enumerate() {
                 actor_role(facts, c)?;
                 if e.contributors[..i].contains(c) {
@@ -624,15 +630,31 @@ fn check_opening(actor: &ActorId, e: &LedgerOpened) -> Result<(), Rejection> {
         || e.origin.len() > 256
         || e.origin.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control())
     {
-        return Err(invalid(
-            "origin",
-            "must be 1 to 256 characters without spaces or '+' (e.g. example.gov/commitments)",
-        ));
+        return Err(invalid("origin", "must be 1 to 256 bytes without spaces or '+' (e.g. example.gov/commitments)"));
     }
-    if e.utc_offset_minutes.abs() > 14 * 60 {
+    if e.utc_offset_minutes.unsigned_abs() > 14 * 60 {
         return Err(invalid("utc-offset", "must lie between -14:00 and +14:00"));
     }
-    e.vocabulary.check().map_err(|why| invalid("vocabulary", why))
+    let v = &e.vocabulary;
+    for list in [&v.categories, &v.verdicts, &v.completion_levels] {
+        check_terms(list.iter())?;
+    }
+    check_terms(v.statuses.iter().map(|s| &s.term))?;
+    v.check().map_err(|why| invalid("vocabulary", why))
+}
+
+/// Most terms a vocabulary list may hold.
+pub const MAX_TERMS: usize = 64;
+
+fn check_terms<'a>(terms: impl ExactSizeIterator<Item = &'a crate::vocab::Term>) -> Result<(), Rejection> {
+    if terms.len() > MAX_TERMS {
+        return Err(invalid("vocabulary", format!("{} terms in one list; the limit is {MAX_TERMS}", terms.len())));
+    }
+    for t in terms {
+        check_name("vocabulary label", &t.label)?;
+        check_name("vocabulary label_zh", &t.label_zh)?;
+    }
+    Ok(())
 }
 
 /// The item, if the actor may add progress, figures or corrections to it now.

@@ -311,8 +311,30 @@ impl TryFrom<u16> for EventType {
     }
 }
 
-/// The schema version this crate writes for every event type.
+/// The schema version of an event type when it was first written.
 pub const EVENT_VERSION: u16 = 1;
+
+impl EventType {
+    /// The schema version this crate writes for the type. Each type has its own: bumping one never
+    /// bumps another; [`Event::decode`] keeps reading every earlier version.
+    pub fn version(self) -> u16 {
+        match self {
+            EventType::LedgerOpened
+            | EventType::ActorRegistered
+            | EventType::AreaRegistered
+            | EventType::SourceRecorded
+            | EventType::CommitmentRecorded
+            | EventType::ProgressReported
+            | EventType::StatusChanged
+            | EventType::IndicatorRecorded
+            | EventType::CommitmentAmended
+            | EventType::CommitmentReassigned
+            | EventType::EntryCorrected
+            | EventType::FeedbackRecorded
+            | EventType::SourceCategorized => EVENT_VERSION,
+        }
+    }
+}
 
 impl Event {
     /// Its type.
@@ -377,7 +399,9 @@ impl Event {
     /// Decodes a body of a given type and version, upcasting older versions to the current shape.
     pub fn decode(event_type: u16, version: u16, body: &[u8]) -> Result<Event, CodecError> {
         let t = EventType::try_from(event_type).map_err(CodecError::UnknownEventType)?;
-        if version != EVENT_VERSION {
+        // Every (type, version) ever written is listed here; an older version decodes its frozen
+        // layout and is converted to the current shape. Version 1 is the only one so far.
+        if version != 1 {
             return Err(CodecError::UnknownEventVersion { event_type: t.name(), version });
         }
         Ok(match t {

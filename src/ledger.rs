@@ -212,11 +212,21 @@ fn load_live<S: Store>(store: &mut S, head: Option<Head>) -> Result<(Projector, 
         Some(p) => p,
         None => Projector::empty(store, LIVE)?,
     };
-    let bad = match head {
-        Some(h) if p.next_seq() <= h.seq => fold(store, &mut p, Until::Seq(h.seq))?,
-        _ => None,
-    };
-    Ok((p, bad))
+    let Some(h) = head else { return Ok((p, None)) };
+    match fold(store, &mut p, Until::Seq(h.seq)) {
+        Ok(bad) => Ok((p, bad)),
+        Err(LedgerError::Store(StoreError::DerivedCorrupt(_))) => {
+            let mut p = Projector::empty(store, LIVE)?;
+            let bad = fold(store, &mut p, Until::Seq(h.seq))?;
+            Ok((p, bad))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether an error means the stored projection is unreadable (and should be rebuilt).
+fn derived_corrupt(e: &LedgerError) -> bool {
+    matches!(e, LedgerError::Store(StoreError::DerivedCorrupt(_)))
 }
 
 impl<S: Store> Ledger<S> {
@@ -319,6 +329,16 @@ impl<S: Store> Ledger<S> {
     /// refused or the store fails, none. Each command is decided against the state left by the ones
     /// before it.
     pub fn append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Appended>, LedgerError> {
+        match self.try_append_batch(commands.clone()) {
+            Err(e) if derived_corrupt(&e) => {
+                self.rebuild_projection()?;
+                self.try_append_batch(commands)
+            }
+            other => other,
+        }
+    }
+
+    fn try_append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Appended>, LedgerError> {
         if let Some(why) = &self.damaged {
             return Err(LedgerError::Damaged(why.clone()));
         }
@@ -399,6 +419,16 @@ impl<S: Store> Ledger<S> {
             signature: None,
         };
         let bytes = rec.encode();
+        if bytes.len() > crate::codec::MAX_RECORD_BYTES {
+            return Err(StageError::Rejected(Rejection::InvalidField {
+                field: "record",
+                why: format!(
+                    "the record would be {} bytes; the limit is {} (a record that large could never be read back)",
+                    bytes.len(),
+                    crate::codec::MAX_RECORD_BYTES
+                ),
+            }));
+        }
         let hash = hash_record_bytes(&bytes);
         Ok((rec, bytes, hash))
     }
@@ -479,7 +509,7 @@ impl<S: Store> Ledger<S> {
         let mut v = Verifier::new(self.store.stored_head()?);
         let mut bad = None;
         self.store.scan(Seq(0), &mut |key, bytes| {
-            if let Err(b) = v.push(key, bytes) {
+            if let Err(b) = v.push(key, bytes).map(drop) {
                 bad = Some(b);
                 return ControlFlow::Break(());
             }
@@ -563,9 +593,21 @@ impl<S: Store> StateRead for Ledger<S> {
         self.projection.mark()
     }
     fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
-        Ok(self.projection.load_item(&self.store, id)?.cloned())
+        match self.projection.load_item(&self.store, id) {
+            Ok(item) => Ok(item.cloned()),
+            Err(StoreError::DerivedCorrupt(_)) => {
+                self.rebuild_projection()?;
+                Ok(self.projection.load_item(&self.store, id)?.cloned())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
     fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), LedgerError> {
+        // Check every stored item decodes before handing any out, so a rebuild never shows an item twice.
+        match self.projection.for_each_item(&mut self.store, &mut |_| {}) {
+            Err(StoreError::DerivedCorrupt(_)) => self.rebuild_projection()?,
+            other => other?,
+        }
         Ok(self.projection.for_each_item(&mut self.store, f)?)
     }
 }
@@ -611,5 +653,62 @@ impl<S: Store> Drop for Replayed<'_, S> {
         if let Some(p) = self.projection.take() {
             let _ = p.discard(self.store);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::Code;
+    use crate::store::MemStore;
+    use crate::vocab::{StatusDef, Term, Vocabulary};
+
+    fn opened(vocabulary: Vocabulary) -> LedgerOpened {
+        LedgerOpened {
+            title: "t".into(),
+            origin: "example.test/l".into(),
+            utc_offset_minutes: 480,
+            admin: ActorId::new("admin").unwrap(),
+            admin_name: "a".into(),
+            vocabulary,
+        }
+    }
+
+    #[test]
+    fn a_record_too_large_to_read_back_is_refused_before_it_is_written() {
+        let mut v = Vocabulary::default_v1();
+        let codes: Vec<Code> = (0..58).map(|i| Code::new(format!("s{i:02}-{}", "x".repeat(55))).unwrap()).collect();
+        for c in &codes {
+            v.statuses.push(StatusDef {
+                term: Term { code: c.clone(), label: "l".repeat(500), label_zh: "状".repeat(170) },
+                next: codes.iter().cycle().take(64).cloned().collect(),
+                closed: false,
+                accepts_updates: true,
+                category: Code::new("a").unwrap(),
+                completion: Code::new("complete").unwrap(),
+                initial_for: None,
+            });
+        }
+        assert_eq!(v.check(), Ok(()));
+        let mut ledger = Ledger::with_store(MemStore::new(), Box::new(SystemClock)).unwrap();
+        let err = ledger.init(opened(v), Vec::new()).unwrap_err();
+        assert!(
+            matches!(&err, LedgerError::Rejected { rejection: Rejection::InvalidField { field: "record", .. }, .. }),
+            "{err}"
+        );
+        assert_eq!(ledger.head(), None);
+        assert!(ledger.init(opened(Vocabulary::default_v1()), Vec::new()).is_ok());
+    }
+
+    #[test]
+    fn an_extreme_utc_offset_is_refused_without_overflow() {
+        let mut ledger = Ledger::with_store(MemStore::new(), Box::new(SystemClock)).unwrap();
+        let mut o = opened(Vocabulary::default_v1());
+        o.utc_offset_minutes = i32::MIN;
+        let err = ledger.init(o, Vec::new()).unwrap_err();
+        assert!(matches!(
+            &err,
+            LedgerError::Rejected { rejection: Rejection::InvalidField { field: "utc-offset", .. }, .. }
+        ));
     }
 }

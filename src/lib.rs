@@ -16,6 +16,9 @@
 //! - [`state`]: projections as pure folds (registry, item core, item state).
 //! - [`projection`]: projections persisted with their watermark.
 //! - [`store`]: the storage trait and its in-memory twin; [`sled_store`]: the on-disk store.
+//! - [`demo`]: the seed reply and a simulated year of updates (the `demo` command).
+//! - [`export`]: JSON-lines bundles of the whole log, and their verification without a store.
+//! - [`import`]: import documents (TOML/JSON), validated against `schema/import.schema.json`.
 //! - [`ledger`]: the single writer tying them together; reads, history, replay.
 //! - [`verify`]: the streaming verifier and its report.
 //! - [`summary`]: summaries by area, department and source.
@@ -26,8 +29,11 @@
 pub mod codec;
 pub mod date;
 pub mod decide;
+pub mod demo;
 pub mod event;
+pub mod export;
 pub mod ids;
+pub mod import;
 pub mod ledger;
 pub mod projection;
 pub mod record;

@@ -44,7 +44,7 @@ fn item_key(ns: &[u8], id: &ItemId) -> Vec<u8> {
 
 /// Why derived data could not be read (it is then rebuilt).
 fn unreadable(what: &str, e: codec::CodecError) -> StoreError {
-    StoreError::Engine(format!("derived {what} is unreadable: {e}"))
+    StoreError::DerivedCorrupt(format!("{what}: {e}"))
 }
 
 /// A fold of the log, persisted under a namespace.

@@ -6,7 +6,7 @@
 
 use crate::codec::{self, CodecError};
 use crate::date::Timestamp;
-use crate::event::{EVENT_VERSION, Event};
+use crate::event::Event;
 use crate::ids::{ActorId, Seq, StreamId, StreamVersion};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -108,8 +108,8 @@ pub struct Record {
     pub stream_prev: Option<Seq>,
     /// What happened.
     pub event: Event,
-    /// The actor's signature. Always absent in format 1 as written by this version; the field is part
-    /// of the layout so that signed records need no new envelope.
+    /// The actor's signature. Absent in format 1 (decoding refuses a present one, which nothing could
+    /// check); the field is part of the layout so that signed records need no new envelope.
     pub signature: Option<Vec<u8>>,
 }
 
@@ -149,7 +149,7 @@ impl Record {
                 stream_version: self.stream_version.0,
                 stream_prev: self.stream_prev.map(|s| s.0),
                 event_type: self.event.event_type() as u16,
-                event_version: EVENT_VERSION,
+                event_version: self.event.event_type().version(),
                 body: &body,
                 signature: self.signature.as_deref(),
             },
@@ -166,6 +166,9 @@ impl Record {
         }
         let w: Wire<'_> = codec::decode_borrowed(bytes)?;
         let bad = |field, why: String| CodecError::BadField { field, why };
+        if w.signature.is_some() {
+            return Err(bad("signature", "format 1 defines no signature scheme, so no record may carry one".into()));
+        }
         Ok(Record {
             seq: Seq(w.seq),
             prev: Hash(w.prev),

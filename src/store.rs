@@ -48,6 +48,9 @@ pub enum StoreError {
     /// The storage engine reported an error.
     #[error("storage engine error: {0}")]
     Engine(String),
+    /// Derived data (a projection) is unreadable. It is rebuilt from the log; the log is not affected.
+    #[error("derived data is unreadable ({0}); it is rebuilt from the log")]
+    DerivedCorrupt(String),
     /// An append did not continue the log.
     #[error("append out of order: the log's next seq is {expected}, got {got}")]
     OutOfOrder {

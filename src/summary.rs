@@ -86,7 +86,7 @@ pub struct Summary {
     pub overdue: u64,
     /// By area, in id order.
     pub areas: Vec<AreaSummary>,
-    /// By department, in id order.
+    /// By department: those leading most items first, then those helping.
     pub departments: Vec<DepartmentSummary>,
     /// By source, in id order.
     pub sources: Vec<SourceSummary>,
@@ -206,6 +206,8 @@ impl<'a> SummaryBuilder<'a> {
                 d
             })
             .collect();
+        // Leads first (most items first), then helpers; ties by id.
+        self.summary.departments.sort_by(|a, b| (b.led, b.partnered, &a.actor).cmp(&(a.led, a.partnered, &b.actor)));
         self.summary.sources = self.sources.into_values().collect();
         self.summary
     }

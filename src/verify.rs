@@ -80,6 +80,11 @@ pub enum Problem {
         /// Records found.
         records: u64,
     },
+    /// A bundle line is not a record, or its JSON fields say something its stored bytes do not.
+    BadLine {
+        /// What is wrong.
+        why: String,
+    },
     /// The record at the acknowledged head's seq does not have the acknowledged hash.
     HeadMismatch {
         /// The acknowledged hash.
@@ -103,6 +108,7 @@ impl Problem {
             Problem::StreamBroken { .. } => "stream_broken",
             Problem::Illegal(_) => "illegal_event",
             Problem::Truncated { .. } => "truncated",
+            Problem::BadLine { .. } => "bad_line",
             Problem::HeadMismatch { .. } => "head_mismatch",
         }
     }
@@ -143,6 +149,7 @@ impl fmt::Display for Problem {
                 f,
                 "the store acknowledged record {acknowledged} but the log ends after {records} records: newest records were removed"
             ),
+            Problem::BadLine { why } => f.write_str(why),
             Problem::HeadMismatch { acknowledged, found } => {
                 write!(
                     f,
@@ -170,6 +177,8 @@ pub struct Report {
     pub problem: Option<String>,
     /// What is wrong with it, as a stable name.
     pub problem_kind: Option<&'static str>,
+    /// For bundles: the line (from 1) of the first bad record.
+    pub first_bad_line: Option<u64>,
     /// Records after the acknowledged head: written by an append that did not report success (a crash
     /// between writing and acknowledging). Sound, but never acknowledged to anyone.
     pub unacknowledged: u64,
@@ -207,8 +216,16 @@ impl Verifier {
         self.next
     }
 
-    /// Checks the next entry of the log: its key (8 bytes big-endian) and its stored bytes.
-    pub fn push(&mut self, key: &[u8], bytes: &[u8]) -> Result<(), Bad> {
+    /// Checks the next entry of the log, its key (8 bytes big-endian) and its stored bytes, and folds
+    /// it in. Returns the decoded record and its hash.
+    pub fn push(&mut self, key: &[u8], bytes: &[u8]) -> Result<(Record, Hash), Bad> {
+        let (rec, hash) = self.check_next(key, bytes)?;
+        self.accept(&rec, hash);
+        Ok((rec, hash))
+    }
+
+    /// Checks the next entry without folding it in; [`Verifier::accept`] does that.
+    pub fn check_next(&mut self, key: &[u8], bytes: &[u8]) -> Result<(Record, Hash), Bad> {
         let expected = self.next;
         let bad = |problem| Bad { seq: expected, problem };
         let Some(seq) = Seq::from_key(key) else {
@@ -226,11 +243,15 @@ impl Verifier {
             }
             self.acknowledged_seen = true;
         }
-        self.state.apply(&rec);
+        Ok((rec, hash))
+    }
+
+    /// Folds in a record that [`Verifier::check_next`] accepted.
+    pub fn accept(&mut self, rec: &Record, hash: Hash) {
+        self.state.apply(rec);
         self.prev = hash;
         self.prev_time = rec.time;
         self.next += 1;
-        Ok(())
     }
 
     fn check(&self, rec: &Record) -> Result<(), Problem> {
@@ -271,7 +292,6 @@ impl Verifier {
         });
         let unacknowledged = match (bad.is_none(), self.acknowledged) {
             (true, Some(ack)) if self.acknowledged_seen => self.next - 1 - ack.seq.0,
-            (true, None) => self.next,
             _ => 0,
         };
         Report {
@@ -282,6 +302,7 @@ impl Verifier {
             first_bad_seq: bad.as_ref().map(|b| b.seq),
             problem: bad.as_ref().map(|b| b.problem.to_string()),
             problem_kind: bad.as_ref().map(|b| b.problem.kind()),
+            first_bad_line: None,
             unacknowledged,
         }
     }

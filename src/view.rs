@@ -11,21 +11,23 @@ use crate::vocab::Vocabulary;
 use base64::Engine as _;
 use serde::Serialize;
 
-/// A record as JSON: every header field, the event, and optionally the stored bytes (base64).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct RecordView {
+/// A record as JSON, as `log --json`, `history --json` and export bundles write it: every header
+/// field, the event's fields, and in bundles the stored bytes (base64). Field order is fixed, so a
+/// bundle line is a canonical function of the record (see `schema/record.schema.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordJson<'a> {
     /// Position.
     pub seq: u64,
-    /// Hash of the stored bytes (hex).
+    /// Hash of the stored bytes.
     pub hash: Hash,
-    /// Link to the previous record (hex).
+    /// Link to the previous record.
     pub prev: Hash,
-    /// Acceptance time, RFC 3339 in the ledger's offset.
+    /// Acceptance time, RFC 3339 in the ledger's UTC offset.
     pub time: String,
     /// Acceptance time in microseconds since the epoch.
     pub time_us: i64,
     /// Who appended it.
-    pub actor: String,
+    pub actor: &'a str,
     /// Its stream.
     pub stream: String,
     /// Its version in the stream.
@@ -34,55 +36,64 @@ pub struct RecordView {
     pub stream_prev: Option<u64>,
     /// The event type's name.
     #[serde(rename = "type")]
-    pub event_type: String,
+    pub event_type: &'static str,
     /// The event type's schema version.
     pub version: u16,
     /// The event's fields.
-    pub event: serde_json::Value,
-    /// The stored record bytes, base64 (standard alphabet, padded); present in exports.
-    #[serde(default)]
+    pub event: EventFields<'a>,
+    /// The stored bytes, base64 (standard alphabet, padded); in bundles only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes: Option<String>,
 }
 
-impl RecordView {
-    /// The view of a record at a UTC offset; `bytes` are included when given.
-    pub fn new(rec: &Record, hash: Hash, utc_offset: i32, bytes: Option<&[u8]>) -> RecordView {
-        RecordView {
+impl<'a> RecordJson<'a> {
+    /// The JSON form of a record at a UTC offset; with `bytes`, as a bundle line.
+    pub fn new(rec: &'a Record, hash: Hash, utc_offset: i32, bytes: Option<&[u8]>) -> RecordJson<'a> {
+        RecordJson {
             seq: rec.seq.0,
             hash,
             prev: rec.prev,
             time: rec.time.format(utc_offset),
             time_us: rec.time.0,
-            actor: rec.actor.to_string(),
+            actor: rec.actor.as_str(),
             stream: rec.stream.to_text(),
             stream_version: rec.stream_version.0,
             stream_prev: rec.stream_prev.map(|s| s.0),
-            event_type: rec.event.event_type().name().to_string(),
-            version: crate::event::EVENT_VERSION,
-            event: event_json(&rec.event),
+            event_type: rec.event.event_type().name(),
+            version: rec.event.event_type().version(),
+            event: EventFields(&rec.event),
             bytes: bytes.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        }
+    }
+}
+
+/// Serializes an event's fields (the body struct), without copying them.
+#[derive(Debug, Clone, Copy)]
+pub struct EventFields<'a>(pub &'a Event);
+
+impl Serialize for EventFields<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Event::LedgerOpened(e) => e.serialize(s),
+            Event::ActorRegistered(e) => e.serialize(s),
+            Event::AreaRegistered(e) => e.serialize(s),
+            Event::SourceRecorded(e) => e.serialize(s),
+            Event::CommitmentRecorded(e) => e.serialize(s),
+            Event::ProgressReported(e) => e.serialize(s),
+            Event::StatusChanged(e) => e.serialize(s),
+            Event::IndicatorRecorded(e) => e.serialize(s),
+            Event::CommitmentAmended(e) => e.serialize(s),
+            Event::CommitmentReassigned(e) => e.serialize(s),
+            Event::EntryCorrected(e) => e.serialize(s),
+            Event::FeedbackRecorded(e) => e.serialize(s),
+            Event::SourceCategorized(e) => e.serialize(s),
         }
     }
 }
 
 /// An event's fields as JSON.
 pub fn event_json(e: &Event) -> serde_json::Value {
-    let v = match e {
-        Event::LedgerOpened(e) => serde_json::to_value(e),
-        Event::ActorRegistered(e) => serde_json::to_value(e),
-        Event::AreaRegistered(e) => serde_json::to_value(e),
-        Event::SourceRecorded(e) => serde_json::to_value(e),
-        Event::CommitmentRecorded(e) => serde_json::to_value(e),
-        Event::ProgressReported(e) => serde_json::to_value(e),
-        Event::StatusChanged(e) => serde_json::to_value(e),
-        Event::IndicatorRecorded(e) => serde_json::to_value(e),
-        Event::CommitmentAmended(e) => serde_json::to_value(e),
-        Event::CommitmentReassigned(e) => serde_json::to_value(e),
-        Event::EntryCorrected(e) => serde_json::to_value(e),
-        Event::FeedbackRecorded(e) => serde_json::to_value(e),
-        Event::SourceCategorized(e) => serde_json::to_value(e),
-    };
-    v.unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(EventFields(e)).unwrap_or(serde_json::Value::Null)
 }
 
 /// A one-line description of an event, for tables and histories.

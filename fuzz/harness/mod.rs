@@ -69,7 +69,7 @@ pub fn verifier(data: &[u8]) {
     let mut bad = None;
     for (key, bytes) in &entries {
         match v.push(key, bytes) {
-            Ok(()) => accepted.push(bytes.clone()),
+            Ok(_) => accepted.push(bytes.clone()),
             Err(b) => {
                 bad = Some(b);
                 break;

@@ -17,8 +17,10 @@ use commitment_ledger::store::StoreError;
 use commitment_ledger::view::ItemFilter;
 use commitment_ledger::vocab::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
 use commitment_ledger::{
-    AreaId, Code, Command, Date, ItemId, Ledger, LedgerError, NewCommitment, Seq, SourceId, StateRead, StreamVersion,
+    AreaId, Code, Command, Date, Hash, ItemId, Ledger, LedgerError, NewCommitment, Seq, SourceId, StateRead,
+    StreamVersion,
 };
+use commitment_ledger::{demo, export, import};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,9 +28,9 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "commitments", version, about, long_about = None)]
 struct Cli {
-    /// The ledger directory.
-    #[arg(long, global = true, env = "COMMITMENTS_LEDGER", default_value = "./ledger")]
-    ledger: PathBuf,
+    /// The ledger directory [default: ./ledger; for `demo`, a new directory in the temp dir].
+    #[arg(long, global = true, env = "COMMITMENTS_LEDGER")]
+    ledger: Option<PathBuf>,
     /// Print one JSON document instead of a table.
     #[arg(long, global = true)]
     json: bool,
@@ -42,6 +44,9 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 #[allow(clippy::large_enum_variant)]
 enum Cmd {
+    /// The main job on the embedded seed: create a fresh ledger, import the real reply No. 0771
+    /// (Beijing–Macao cooperation), append a simulated year of updates, verify, and print summaries.
+    Demo,
     /// Create a ledger: record 0 (title, origin, time zone, administrator, vocabularies) and the
     /// twelve cooperation areas of the seed reply.
     Init {
@@ -308,9 +313,33 @@ enum Cmd {
         #[arg(long, default_value_t = 50)]
         limit: u64,
     },
+    /// Import a document (TOML or JSON, see schema/import.schema.json): its source, actors, areas,
+    /// commitments and figures, in one durable all-or-nothing batch. Importing the same document again
+    /// appends nothing; a changed version appends amendments with its [revision] reason.
+    Import {
+        /// The document.
+        file: PathBuf,
+        #[command(flatten)]
+        actor: ActorArg,
+    },
     /// Verify the whole log: links, hashes, sequence, times, streams, the acknowledged head, and that
     /// every event was allowed when appended. Exit code 1 when unsound.
-    Verify,
+    Verify {
+        /// Verify an export bundle (JSON lines) instead of the ledger; needs no ledger directory.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+        /// With --bundle: the hash the last record must have (from a checkpoint or an earlier
+        /// `verify`), which catches a bundle whose newest lines were removed.
+        #[arg(long, requires = "bundle")]
+        head: Option<String>,
+    },
+    /// Export the whole log as JSON lines (one record a line, with its hash, link and stored bytes)
+    /// for offline verification with `verify --bundle`.
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Rebuild every projection from the log and compare it with the stored one (exit code 1 if they
     /// differ); or show the state as of a record or a date.
     Replay {
@@ -483,8 +512,15 @@ fn date(field: &str, s: &Option<String>) -> Result<Option<Date>, Failure> {
     s.as_deref().map(|s| Date::parse(s).map_err(|e| Failure::input(format!("{field}: {e}")))).transpose()
 }
 
+impl Cli {
+    /// The ledger directory: `--ledger`, `$COMMITMENTS_LEDGER`, or `./ledger`.
+    fn dir(&self) -> PathBuf {
+        self.ledger.clone().unwrap_or_else(|| PathBuf::from("./ledger"))
+    }
+}
+
 fn open(cli: &Cli) -> Result<Ledger, Failure> {
-    Ok(Ledger::open(&cli.ledger)?)
+    Ok(Ledger::open(&cli.dir())?)
 }
 
 /// Appends one command as `actor` (or the default actor) and prints what was written.
@@ -503,6 +539,42 @@ fn append(cli: &Cli, actor: &ActorArg, command: Command) -> Outcome {
 
 fn run(cli: Cli) -> Outcome {
     match &cli.command {
+        Cmd::Demo => {
+            let dir = match &cli.ledger {
+                Some(dir) => {
+                    if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+                        return Err(Failure::input(format!(
+                            "ledger: {} is not empty; the demo needs a new directory",
+                            dir.display()
+                        )));
+                    }
+                    dir.clone()
+                }
+                None => std::env::temp_dir().join(format!("commitments-demo-{}", Timestamp::now().0)),
+            };
+            if !cli.json {
+                println!("Creating a fresh ledger at {}\n", dir.display());
+            }
+            let mut ledger = Ledger::create(&dir)?;
+            let run = demo::run(&mut ledger).map_err(|e| match e {
+                demo::DemoError::Ledger(e) => Failure::from(e),
+                e => Failure { code: 3, message: e.to_string() },
+            })?;
+            let today = Timestamp::now().day(ledger.registry().utc_offset());
+            let registry = ledger.registry().clone();
+            let vocab = registry.info().map(|i| i.vocabulary.clone()).unwrap_or_else(Vocabulary::default_v1);
+            let mut b = commitment_ledger::summary::SummaryBuilder::new(&registry, &vocab, today);
+            ledger.for_each_item(&mut |i| b.add(i))?;
+            let showcase = ItemId::new(demo::SHOWCASE_ITEM).expect("valid");
+            let history = ledger.history(&showcase)?.unwrap_or_default();
+            render::demo(cli.json, cli.english, &dir, &run, &registry, &b.finish(), &history);
+            ledger.close()?;
+            Ok(if run.report.ok && run.projection_differences.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Cmd::Init { title, origin, utc_offset, admin, admin_name, no_default_areas } => {
             let utc_offset_minutes = parse_utc_offset(utc_offset)
                 .ok_or_else(|| Failure::input(format!("utc-offset: {utc_offset:?} is not like +08:00")))?;
@@ -527,11 +599,11 @@ fn run(cli: Cli) -> Outcome {
                     })
                     .collect()
             };
-            let mut ledger = Ledger::create(&cli.ledger)?;
+            let mut ledger = Ledger::create(&cli.dir())?;
             let appended = ledger.init(opened, areas)?;
             render::appended(cli.json, &appended, utc_offset_minutes);
             if !cli.json {
-                println!("ledger created at {}", cli.ledger.display());
+                println!("ledger created at {}", cli.dir().display());
             }
             ledger.close()?;
             Ok(ExitCode::SUCCESS)
@@ -775,7 +847,67 @@ fn run(cli: Cli) -> Outcome {
             render::records(cli.json, ledger.registry().utc_offset(), &out, false);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Verify => {
+        Cmd::Import { file, actor } => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::input(format!("{}: cannot read: {e}", file.display())))?;
+            let doc = import::parse(&text).map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+            let mut ledger = open(&cli)?;
+            let actor = match &actor.actor {
+                Some(a) => id("actor", a)?,
+                None => ledger
+                    .registry()
+                    .info()
+                    .map(|i| i.admin.clone())
+                    .ok_or_else(|| Failure::input("the ledger is not initialized"))?,
+            };
+            let outcome = import::import(&mut ledger, &actor, &doc).map_err(|e| match e {
+                import::ImportError::Ledger(e) => Failure::from(*e),
+                e => Failure::input(format!("{}: {e}", file.display())),
+            })?;
+            render::imported(cli.json, &doc.source.id, &outcome, ledger.registry().utc_offset());
+            ledger.close()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Verify { bundle: Some(path), head } => {
+            let expected = head
+                .as_deref()
+                .map(|h| Hash::from_hex(h).ok_or_else(|| Failure::input(format!("head: {h:?} is not 64 hex digits"))))
+                .transpose()?;
+            let file = std::fs::File::open(path)
+                .map_err(|e| Failure::input(format!("bundle: cannot read {}: {e}", path.display())))?;
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let bar = render::progress_bar(len / 700, "verifying bundle");
+            let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+            let report = export::verify_bundle(&mut input, expected, &mut |n| bar.set_position(n))
+                .map_err(|e| Failure { code: 3, message: format!("bundle: {}: {e}", path.display()) })?;
+            bar.finish_and_clear();
+            render::report(cli.json, &report);
+            Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Cmd::Export { out } => {
+            let ledger = open(&cli)?;
+            let total = ledger.head().map_or(0, |h| h.seq.0 + 1);
+            match out {
+                Some(path) => {
+                    let file = std::fs::File::create(path).map_err(|e| Failure {
+                        code: 3,
+                        message: format!("out: cannot create {}: {e}", path.display()),
+                    })?;
+                    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+                    let bar = render::progress_bar(total, "exporting");
+                    let n = export::export(&ledger, &mut w, &mut |n| bar.set_position(n)).map_err(export_failure)?;
+                    bar.finish_and_clear();
+                    eprintln!("exported {n} records to {}", path.display());
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+                    export::export(&ledger, &mut w, &mut |_| {}).map_err(export_failure)?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Verify { bundle: None, .. } => {
             let ledger = open(&cli)?;
             let bar = render::progress_bar(ledger.head().map_or(0, |h| h.seq.0 + 1), "verifying");
             let report = ledger.verify(&mut |n| bar.set_position(n))?;
@@ -817,6 +949,13 @@ fn run(cli: Cli) -> Outcome {
             render::projection_check(cli.json, ledger.head().map(|h| h.seq.0), &differences);
             Ok(if differences.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+    }
+}
+
+fn export_failure(e: export::ExportError) -> Failure {
+    match e {
+        export::ExportError::Ledger(e) => Failure::from(e),
+        e => Failure { code: 3, message: e.to_string() },
     }
 }
 

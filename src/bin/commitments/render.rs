@@ -6,7 +6,7 @@ use commitment_ledger::ledger::Appended;
 use commitment_ledger::state::{ItemState, Registry};
 use commitment_ledger::store::HeadMark;
 use commitment_ledger::summary::Summary;
-use commitment_ledger::view::{ItemView, RecordView, describe};
+use commitment_ledger::view::{ItemView, RecordJson, describe};
 use commitment_ledger::vocab::Vocabulary;
 use commitment_ledger::{Hash, Record, Report};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -298,7 +298,7 @@ pub fn summary(json: bool, english: bool, registry: &Registry, s: &Summary) {
 
 pub fn records(json: bool, offset: i32, records: &[(Record, Hash)], numbered: bool) {
     if json {
-        let out: Vec<_> = records.iter().map(|(r, h)| RecordView::new(r, *h, offset, None)).collect();
+        let out: Vec<_> = records.iter().map(|(r, h)| RecordJson::new(r, *h, offset, None)).collect();
         print_json(&out);
         return;
     }
@@ -340,7 +340,8 @@ pub fn report(json: bool, r: &Report) {
         }
     } else {
         println!(
-            "UNSOUND: record {} — {}\n{} records before it verified",
+            "UNSOUND: {}record {} — {}\n{} records before it verified",
+            r.first_bad_line.map(|l| format!("line {l}, ")).unwrap_or_default(),
             r.first_bad_seq.unwrap_or(0),
             r.problem.as_deref().unwrap_or("unknown problem"),
             r.records
@@ -399,4 +400,97 @@ pub fn replayed(
         None => println!("State before the first record:"),
     }
     items(false, english, registry, list, today);
+}
+
+pub fn imported(json: bool, source: &str, outcome: &commitment_ledger::import::Outcome, offset: i32) {
+    use commitment_ledger::import::Outcome;
+    match outcome {
+        Outcome::Unchanged => {
+            if json {
+                print_json(&json!({"source": source, "unchanged": true, "appended": []}));
+            } else {
+                println!("{source} is already imported exactly as in this document: nothing to append");
+            }
+        }
+        Outcome::Appended { records, counts } => {
+            if json {
+                let out: Vec<_> = records
+                    .iter()
+                    .map(|a| json!({"seq": a.seq.0, "hash": a.hash.to_hex(), "time": a.time.format(offset)}))
+                    .collect();
+                print_json(&json!({"source": source, "unchanged": false, "counts": counts, "appended": out}));
+            } else {
+                let what: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                let (first, last) = (records.first().map_or(0, |a| a.seq.0), records.last().map_or(0, |a| a.seq.0));
+                println!("imported {source}: {} (records {first}–{last}, one durable write)", what.join(", "));
+            }
+        }
+    }
+}
+
+pub fn demo(
+    json: bool,
+    english: bool,
+    dir: &std::path::Path,
+    run: &commitment_ledger::demo::DemoRun,
+    registry: &Registry,
+    s: &Summary,
+    history: &[(Record, Hash)],
+) {
+    let offset = registry.utc_offset();
+    if json {
+        let updates: Vec<_> = run
+            .updates
+            .iter()
+            .map(|(time, actor, what, a)| json!({"time": time, "actor": actor, "what": what, "seq": a.seq.0, "hash": a.hash.to_hex()}))
+            .collect();
+        print_json(&json!({
+            "ledger": dir,
+            "opened": run.opened,
+            "imported": run.imported.iter().map(|(k, n)| (k.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+            "updates": updates,
+            "verify": run.report,
+            "projection_matches_replay": run.projection_differences.is_empty(),
+            "summary": s,
+        }));
+        return;
+    }
+    println!(
+        "1. Opened the ledger: {} records (record 0 with the vocabularies, and the twelve cooperation areas).",
+        run.opened
+    );
+    let what: Vec<String> = run.imported.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!(
+        "2. Imported reply No. 0771 (embedded schema/examples/reply-0771.toml) in one durable write: {}.",
+        what.join(", ")
+    );
+    println!("3. A simulated year of updates (invented for the demo, stamped by a simulated clock):");
+    let mut t = table(&["accepted", "actor", "what", "record"]);
+    for (time, actor, what, a) in &run.updates {
+        t.add_row(vec![time[..10].to_string(), actor.to_string(), what.clone(), a.seq.to_string()]);
+    }
+    println!("{t}");
+    print!("4. Verified: ");
+    report(false, &run.report);
+    if run.projection_differences.is_empty() {
+        println!("   Replaying the log from record 0 gives exactly the stored projection.");
+    } else {
+        println!("   The stored projection differs from a replay: {:?}", run.projection_differences);
+    }
+    println!("\n5. Summaries:");
+    summary(false, english, registry, s);
+    println!("\n6. History of item {}:", commitment_ledger::demo::SHOWCASE_ITEM);
+    records(false, offset, history, true);
+    let d = dir.display();
+    println!(
+        "\nTry next:
+  commitments --ledger {d} list --area finance
+  commitments --ledger {d} show 0771-s2-bonds-listed
+  commitments --ledger {d} history 0771-s3-beyond-expo
+  commitments --ledger {d} list --as-of 2024-10-31        # the state as it was then
+  commitments --ledger {d} summary --english
+  commitments --ledger {d} progress 0771-s3-joint-rd --text \"...\" --actor bj-stc-zgc
+  commitments --ledger {d} verify
+  commitments --ledger {d} export --out reply-0771.jsonl && commitments verify --bundle reply-0771.jsonl"
+    );
 }
