@@ -88,7 +88,7 @@ pub fn verify_bundle(
     expected_head: Option<Hash>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, std::io::Error> {
-    let mut verifier = Verifier::new(None);
+    let mut verifier = Verifier::for_bundle();
     let mut offset = 0;
     let mut line = String::new();
     let mut lineno = 0u64;
@@ -100,7 +100,13 @@ pub fn verify_bundle(
         }
         lineno += 1;
         let text = line.trim_end_matches(['\n', '\r']);
-        if let Err(b) = check_line(&mut verifier, text, &mut offset) {
+        if let Err((b, this)) = check_line(&mut verifier, text, &mut offset) {
+            // A broken link may mean the line before was changed: the next line tells.
+            let mut next = String::new();
+            input.read_line(&mut next)?;
+            let next_bytes = line_bytes(next.trim_end_matches(['\n', '\r']));
+            let b = verifier.attribute(b, this.as_deref(), next_bytes.as_deref());
+            lineno -= verifier.records() - b.seq.min(verifier.records());
             bad = Some(b);
             break;
         }
@@ -134,9 +140,16 @@ pub fn verify_bundle(
     Ok(report)
 }
 
-fn check_line(verifier: &mut Verifier, text: &str, offset: &mut i32) -> Result<(), Bad> {
+/// The stored bytes a line carries, if it carries any.
+fn line_bytes(text: &str) -> Option<Vec<u8>> {
+    let head: LineHead = serde_json::from_str(text).ok()?;
+    base64::engine::general_purpose::STANDARD.decode(&head.bytes).ok()
+}
+
+/// Checks one line; on failure returns why, with the line's stored bytes when it had readable ones.
+fn check_line(verifier: &mut Verifier, text: &str, offset: &mut i32) -> Result<(), (Bad, Option<Vec<u8>>)> {
     let seq = verifier.records();
-    let bad = |why: String| Bad { seq, problem: Problem::BadLine { why } };
+    let bad = |why: String| (Bad { seq, problem: Problem::BadLine { why } }, None);
     if text.trim().is_empty() {
         return Err(bad("the line is empty".into()));
     }
@@ -144,14 +157,17 @@ fn check_line(verifier: &mut Verifier, text: &str, offset: &mut i32) -> Result<(
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(&head.bytes)
         .map_err(|e| bad(format!("`bytes` is not base64: {e}")))?;
-    let (rec, hash) = verifier.check_next(&Seq(head.seq).key(), &bytes)?;
+    let (rec, hash) = match verifier.check_next(&Seq(head.seq).key(), &bytes) {
+        Ok(checked) => checked,
+        Err(b) => return Err((b, Some(bytes))),
+    };
     if let crate::event::Event::LedgerOpened(o) = &rec.event {
         *offset = o.utc_offset_minutes;
     }
     let canonical = serde_json::to_string(&RecordJson::new(&rec, hash, *offset, Some(&bytes)))
         .map_err(|e| bad(format!("cannot render the record: {e}")))?;
     if canonical != text {
-        same_fields(text, &canonical).map_err(bad)?;
+        same_fields(text, &canonical).map_err(|why| (Bad { seq, problem: Problem::BadLine { why } }, None))?;
     }
     verifier.accept(&rec, hash);
     Ok(())

@@ -236,11 +236,12 @@ impl<S: Store> Ledger<S> {
         let mut damaged = None;
         let head = match store.last()? {
             None => None,
+            Some((key, _)) if Seq::from_key(&key).is_none() => {
+                damaged = Some("the log holds a key that is not a sequence number".into());
+                None
+            }
             Some((key, bytes)) => {
-                let seq = Seq::from_key(&key).ok_or_else(|| LedgerError::Corrupt {
-                    seq: 0,
-                    why: "the log's last key is not a sequence number".into(),
-                })?;
+                let seq = Seq::from_key(&key).unwrap_or_default();
                 let time = match Record::decode(&bytes) {
                     Ok(r) => r.time,
                     Err(e) => {
@@ -251,7 +252,15 @@ impl<S: Store> Ledger<S> {
                 Some(Head { seq, hash: hash_record_bytes(&bytes), time })
             }
         };
-        if let Some(ack) = store.stored_head()? {
+        let stored_head = match store.stored_head() {
+            Ok(h) => h,
+            Err(StoreError::HeadUnreadable(why)) => {
+                damaged = Some(format!("the stored head is unreadable: {why}"));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(ack) = stored_head {
             match head {
                 None => damaged = Some(format!("the store acknowledged record {} but the log is empty", ack.seq)),
                 Some(h) if ack.seq > h.seq => {
@@ -506,10 +515,14 @@ impl<S: Store> Ledger<S> {
 
     /// Verifies the whole log; `progress` is called with the number of records checked so far.
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Report, LedgerError> {
-        let mut v = Verifier::new(self.store.stored_head()?);
+        let mut v = match self.store.stored_head() {
+            Ok(head) => Verifier::new(head),
+            Err(StoreError::HeadUnreadable(why)) => Verifier::with_unreadable_head(why),
+            Err(e) => return Err(e.into()),
+        };
         let mut bad = None;
         self.store.scan(Seq(0), &mut |key, bytes| {
-            if let Err(b) = v.push(key, bytes).map(drop) {
+            if let Err(b) = v.push(key, bytes) {
                 bad = Some(b);
                 return ControlFlow::Break(());
             }
@@ -519,6 +532,12 @@ impl<S: Store> Ledger<S> {
             ControlFlow::Continue(())
         })?;
         progress(v.records());
+        if let Some(b) = bad.take() {
+            // A broken link may mean the record before was changed: look at the next one to tell.
+            let this = self.store.get(Seq(b.seq))?;
+            let next = self.store.get(Seq(b.seq + 1))?;
+            bad = Some(v.attribute(b, this.as_deref(), next.as_deref()));
+        }
         Ok(v.finish(bad))
     }
 
@@ -537,27 +556,37 @@ impl<S: Store> Ledger<S> {
     pub fn check_projection(&mut self) -> Result<Vec<String>, LedgerError> {
         self.projection.write_back(&mut self.store)?;
         let mut p = Projector::empty(&mut self.store, REPLAY)?;
+        let mut unreadable = None;
         if let Some(h) = self.head {
-            if let Some(bad) = fold(&mut self.store, &mut p, Until::Seq(h.seq))? {
-                return Err(LedgerError::Corrupt { seq: p.next_seq().0, why: bad });
-            }
+            unreadable = fold(&mut self.store, &mut p, Until::Seq(h.seq))?;
         }
         p.write_back(&mut self.store)?;
         let differences = crate::projection::differences(&self.store, LIVE, REPLAY);
         p.discard(&mut self.store)?;
-        Ok(differences?)
+        let mut differences = differences?;
+        if let Some(why) = unreadable {
+            differences.insert(0, format!("the log cannot be replayed past {why} (run `commitments verify`)"));
+        }
+        Ok(differences)
     }
 
-    /// Throws the stored projection away and rebuilds it from the log.
-    pub fn rebuild_projection(&mut self) -> Result<(), LedgerError> {
+    /// Throws the stored projection away and rebuilds it from the log. Returns the seq of the last
+    /// record folded in; a log that cannot be replayed to its end is an error naming where it stops.
+    pub fn rebuild_projection(&mut self) -> Result<Option<Seq>, LedgerError> {
         let mut p = Projector::empty(&mut self.store, LIVE)?;
+        let mut unreadable = None;
         if let Some(h) = self.head {
-            if let Some(bad) = fold(&mut self.store, &mut p, Until::Seq(h.seq))? {
-                self.damaged.get_or_insert(bad);
+            unreadable = fold(&mut self.store, &mut p, Until::Seq(h.seq))?;
+        }
+        let reached = p.mark().map(|m| m.seq);
+        self.projection = p;
+        match unreadable {
+            None => Ok(reached),
+            Some(why) => {
+                self.damaged.get_or_insert(why.clone());
+                Err(LedgerError::Corrupt { seq: reached.map_or(0, |s| s.0 + 1), why })
             }
         }
-        self.projection = p;
-        Ok(())
     }
 }
 
@@ -605,7 +634,9 @@ impl<S: Store> StateRead for Ledger<S> {
     fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), LedgerError> {
         // Check every stored item decodes before handing any out, so a rebuild never shows an item twice.
         match self.projection.for_each_item(&mut self.store, &mut |_| {}) {
-            Err(StoreError::DerivedCorrupt(_)) => self.rebuild_projection()?,
+            Err(StoreError::DerivedCorrupt(_)) => {
+                self.rebuild_projection()?;
+            }
             other => other?,
         }
         Ok(self.projection.for_each_item(&mut self.store, f)?)

@@ -46,7 +46,20 @@ impl std::fmt::Debug for SledStore {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_path_buf(), source }
+    move |source| {
+        if is_disk_full(&source) {
+            StoreError::DiskFull(path.to_path_buf())
+        } else {
+            StoreError::Io { path: path.to_path_buf(), source }
+        }
+    }
+}
+
+/// Whether an I/O error means the disk is full (sled sometimes wraps the OS error in its own text).
+fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.raw_os_error() == Some(28)
+        || e.to_string().contains("No space left on device")
 }
 
 impl SledStore {
@@ -84,18 +97,16 @@ impl SledStore {
                 why: format!("it holds other files ({})", found.join(", ")),
             });
         }
-        let db = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .cache_capacity(256 * 1024 * 1024)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(ref io_err) if io_err.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                other => engine(dir, other),
-            })?;
+        if is_sled {
+            remove_unfinished_snapshots(dir)?;
+        }
+        let db = open_sled(dir)?;
+        // A sled database that holds anything but our (empty) trees belongs to something else.
+        let foreign = db
+            .tree_names()
+            .iter()
+            .any(|name| !matches!(name.as_ref(), b"__sled__default" | b"log" | b"meta" | b"derived"))
+            || !db.is_empty();
         let tree = |name: &str| db.open_tree(name).map_err(|e| engine(dir, e));
         let (log, meta, derived) = (tree("log")?, tree("meta")?, tree("derived")?);
         let format = meta.get(FORMAT_KEY).map_err(|e| engine(dir, e))?;
@@ -111,7 +122,7 @@ impl SledStore {
                     ),
                 });
             }
-            None if log.is_empty() && create => {
+            None if create && !foreign && log.is_empty() && meta.is_empty() && derived.is_empty() => {
                 meta.insert(FORMAT_KEY, STORE_FORMAT).map_err(|e| engine(dir, e))?;
             }
             None => {
@@ -183,6 +194,50 @@ impl SledStore {
     }
 }
 
+/// Opens sled, waiting briefly when the lock is held: a ledger dropped by this process a moment ago
+/// releases its lock only when sled's background threads have finished.
+fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    let mut attempt = 0;
+    loop {
+        let result = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .cache_capacity(64 * 1024 * 1024)
+            .flush_every_ms(None)
+            .open();
+        match result {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(ref e)) if e.to_string().contains("could not acquire lock") => {
+                attempt += 1;
+                if attempt > 20 {
+                    return Err(StoreError::Locked(dir.to_path_buf()));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            Err(other) => return Err(engine(dir, other)),
+        }
+    }
+}
+
+/// Removes snapshots sled began but never finished (`snap.*.generating`, left by a crash while it
+/// wrote one): sled would try to read the newest snapshot file, unfinished or not, and fail. A snapshot
+/// only speeds up recovery; sled rebuilds its state from the log without it.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<(), StoreError> {
+    let mut removed = false;
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(&path).map_err(io(&path))?;
+            removed = true;
+        }
+    }
+    if removed {
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
+    }
+    Ok(())
+}
+
 /// A directory's modification time (none if it does not exist).
 fn mtime(dir: &Path) -> Result<Option<SystemTime>, StoreError> {
     match std::fs::metadata(dir) {
@@ -194,6 +249,7 @@ fn mtime(dir: &Path) -> Result<Option<SystemTime>, StoreError> {
 
 fn engine(dir: &Path, e: sled::Error) -> StoreError {
     match e {
+        sled::Error::Io(source) if is_disk_full(&source) => StoreError::DiskFull(dir.to_path_buf()),
         sled::Error::Io(source) => StoreError::Io { path: dir.to_path_buf(), source },
         other => StoreError::Engine(other.to_string()),
     }
@@ -222,7 +278,9 @@ impl Store for SledStore {
     }
 
     fn scan(&self, from: Seq, f: &mut Visit<'_>) -> Result<(), StoreError> {
-        for entry in self.log.range(from.key()..) {
+        // From 0 means from the very first key, so that a key shorter than 8 bytes is seen too.
+        let entries = if from == Seq(0) { self.log.iter() } else { self.log.range(from.key()..) };
+        for entry in entries {
             let (k, v) = entry.map_err(|e| engine(&self.dir, e))?;
             if f(&k, &v).is_break() {
                 break;
@@ -234,9 +292,7 @@ impl Store for SledStore {
     fn stored_head(&self) -> Result<Option<HeadMark>, StoreError> {
         match self.meta.get(HEAD_KEY).map_err(|e| engine(&self.dir, e))? {
             None => Ok(None),
-            Some(v) => codec::decode(&v)
-                .map(Some)
-                .map_err(|e| StoreError::Engine(format!("the stored head is unreadable: {e}"))),
+            Some(v) => codec::decode(&v).map(Some).map_err(|e| StoreError::HeadUnreadable(e.to_string())),
         }
     }
 

@@ -31,6 +31,12 @@ pub enum StoreError {
         /// The error.
         source: std::io::Error,
     },
+    /// The disk is full. Nothing of the failed write was acknowledged; free space and try again.
+    #[error("the disk holding {0} is full (no space left on device); nothing of this write was acknowledged")]
+    DiskFull(PathBuf),
+    /// The stored head (the last acknowledged record) is unreadable.
+    #[error("the stored head is unreadable: {0}")]
+    HeadUnreadable(String),
     /// Another process has the ledger open.
     #[error("the ledger at {0} is open in another process (sled holds an exclusive lock on it)")]
     Locked(PathBuf),
@@ -79,7 +85,8 @@ pub trait Store {
     /// The last entry of the log: its raw key and bytes.
     fn last(&self) -> Result<Option<Entry>, StoreError>;
 
-    /// Calls `f` with each entry's raw key and bytes, in key order, from `from`, until it breaks.
+    /// Calls `f` with each entry's raw key and bytes, in key order, from `from` (from the first key of
+    /// all, whatever its length, when `from` is 0), until it breaks.
     fn scan(&self, from: Seq, f: &mut Visit<'_>) -> Result<(), StoreError>;
 
     /// The head the store last acknowledged.

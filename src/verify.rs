@@ -80,6 +80,18 @@ pub enum Problem {
         /// Records found.
         records: u64,
     },
+    /// The record was changed after the next record was linked to it (the next record is intact).
+    Changed {
+        /// The hash the next record links to.
+        linked: Hash,
+        /// The hash this record has now.
+        hashes_to: Hash,
+    },
+    /// The store's acknowledged head cannot be read.
+    HeadUnreadable {
+        /// Why.
+        why: String,
+    },
     /// A bundle line is not a record, or its JSON fields say something its stored bytes do not.
     BadLine {
         /// What is wrong.
@@ -109,6 +121,8 @@ impl Problem {
             Problem::Illegal(_) => "illegal_event",
             Problem::Truncated { .. } => "truncated",
             Problem::BadLine { .. } => "bad_line",
+            Problem::Changed { .. } => "changed",
+            Problem::HeadUnreadable { .. } => "head_unreadable",
             Problem::HeadMismatch { .. } => "head_mismatch",
         }
     }
@@ -150,6 +164,16 @@ impl fmt::Display for Problem {
                 "the store acknowledged record {acknowledged} but the log ends after {records} records: newest records were removed"
             ),
             Problem::BadLine { why } => f.write_str(why),
+            Problem::Changed { linked, hashes_to } => write!(
+                f,
+                "the record was changed: the next record links to {linked} but this record now hashes to {hashes_to}"
+            ),
+            Problem::HeadUnreadable { why } => {
+                write!(
+                    f,
+                    "the store's acknowledged head cannot be read ({why}): its last records cannot be vouched for"
+                )
+            }
             Problem::HeadMismatch { acknowledged, found } => {
                 write!(
                     f,
@@ -193,22 +217,53 @@ pub struct Bad {
     pub problem: Problem,
 }
 
+/// What the verifier knows about the head the store acknowledged.
+#[derive(Debug, Clone, Default)]
+enum Acknowledged {
+    /// A bundle: no store, no acknowledged head.
+    #[default]
+    NotApplicable,
+    /// The store's head (none if it holds none).
+    Store(Option<HeadMark>),
+    /// The store's head could not be read.
+    Unreadable(String),
+}
+
 /// Checks records one at a time.
 #[derive(Debug, Default)]
 pub struct Verifier {
     state: CoreState,
     next: u64,
     prev: Hash,
+    /// The hash of the record before `prev`, to report the last good record when `prev`'s own record
+    /// turns out to be the changed one.
+    prev_prev: Hash,
     prev_time: Timestamp,
-    /// The hash of each record, as the log went by, at the acknowledged head's seq.
-    acknowledged: Option<HeadMark>,
+    acknowledged: Acknowledged,
     acknowledged_seen: bool,
 }
 
 impl Verifier {
-    /// A verifier that will also check that `acknowledged` (the store's head) lies on the chain.
+    /// A verifier for a store, which also checks that `acknowledged` (the store's head) lies on the chain.
     pub fn new(acknowledged: Option<HeadMark>) -> Verifier {
-        Verifier { acknowledged, ..Verifier::default() }
+        Verifier { acknowledged: Acknowledged::Store(acknowledged), ..Verifier::default() }
+    }
+
+    /// A verifier for a store whose acknowledged head cannot be read: the ledger is unsound.
+    pub fn with_unreadable_head(why: String) -> Verifier {
+        Verifier { acknowledged: Acknowledged::Unreadable(why), ..Verifier::default() }
+    }
+
+    /// A verifier for a bundle (no store, no acknowledged head).
+    pub fn for_bundle() -> Verifier {
+        Verifier::default()
+    }
+
+    fn stored_head(&self) -> Option<HeadMark> {
+        match self.acknowledged {
+            Acknowledged::Store(h) => h,
+            _ => None,
+        }
     }
 
     /// Records checked so far.
@@ -237,7 +292,7 @@ impl Verifier {
         let rec = Record::decode(bytes).map_err(|e| bad(Problem::Undecodable(e)))?;
         let hash = hash_record_bytes(bytes);
         self.check(&rec).map_err(bad)?;
-        if let Some(ack) = self.acknowledged.filter(|a| a.seq == seq) {
+        if let Some(ack) = self.stored_head().filter(|a| a.seq == seq) {
             if ack.hash != hash {
                 return Err(bad(Problem::HeadMismatch { acknowledged: ack.hash, found: hash }));
             }
@@ -249,6 +304,7 @@ impl Verifier {
     /// Folds in a record that [`Verifier::check_next`] accepted.
     pub fn accept(&mut self, rec: &Record, hash: Hash) {
         self.state.apply(rec);
+        self.prev_prev = self.prev;
         self.prev = hash;
         self.prev_time = rec.time;
         self.next += 1;
@@ -280,23 +336,57 @@ impl Verifier {
         decide::check(&self.state, &rec.actor, rec.time, &rec.event).map_err(Problem::Illegal)
     }
 
+    /// Decides which record a broken link blames. Record k's link does not match record k-1's hash:
+    /// either record k-1 was changed (then record k is intact, and record k+1 — or the acknowledged
+    /// head, when k is the last — still agrees with record k's hash), or record k was. `this` is record
+    /// k's bytes, `next` record k+1's.
+    pub fn attribute(&self, bad: Bad, this: Option<&[u8]>, next: Option<&[u8]>) -> Bad {
+        let (Problem::BrokenLink { expected, found }, Some(this)) = (&bad.problem, this) else { return bad };
+        if bad.seq == 0 {
+            return bad;
+        }
+        let this_hash = hash_record_bytes(this);
+        let vouched = match next {
+            Some(next) => Record::decode(next).is_ok_and(|r| r.prev == this_hash),
+            None => self.stored_head().is_some_and(|h| h.seq.0 == bad.seq && h.hash == this_hash),
+        };
+        if !vouched {
+            return bad;
+        }
+        Bad { seq: bad.seq - 1, problem: Problem::Changed { linked: *found, hashes_to: *expected } }
+    }
+
     /// The report, after the last record (or after the first bad one).
     pub fn finish(self, bad: Option<Bad>) -> Report {
-        let head = (self.next > 0).then(|| (self.prev.to_hex(), self.next - 1));
-        let bad = bad.or_else(|| {
-            let ack = self.acknowledged?;
-            (ack.seq.0 >= self.next).then_some(Bad {
-                seq: self.next,
-                problem: Problem::Truncated { acknowledged: ack.seq.0, records: self.next },
-            })
+        let stored = self.stored_head();
+        let bad = bad.or_else(|| match &self.acknowledged {
+            Acknowledged::Unreadable(why) => {
+                Some(Bad { seq: self.next, problem: Problem::HeadUnreadable { why: why.clone() } })
+            }
+            _ => {
+                let ack = stored?;
+                (ack.seq.0 >= self.next).then_some(Bad {
+                    seq: self.next,
+                    problem: Problem::Truncated { acknowledged: ack.seq.0, records: self.next },
+                })
+            }
         });
-        let unacknowledged = match (bad.is_none(), self.acknowledged) {
-            (true, Some(ack)) if self.acknowledged_seen => self.next - 1 - ack.seq.0,
+        // Records verified good: everything before the first bad one.
+        let good = bad.as_ref().map_or(self.next, |b| b.seq.min(self.next));
+        let last_good = match self.next - good {
+            0 => self.prev,
+            1 => self.prev_prev,
+            _ => Hash::ZERO,
+        };
+        let head = (good > 0).then(|| (last_good.to_hex(), good - 1));
+        let unacknowledged = match (&bad, &self.acknowledged, stored) {
+            (None, _, Some(ack)) if self.acknowledged_seen => self.next - 1 - ack.seq.0,
+            (None, Acknowledged::Store(None), _) => self.next,
             _ => 0,
         };
         Report {
             ok: bad.is_none(),
-            records: self.next,
+            records: good,
             head: head.as_ref().map(|h| h.0.clone()),
             head_seq: head.map(|h| h.1),
             first_bad_seq: bad.as_ref().map(|b| b.seq),

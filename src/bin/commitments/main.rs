@@ -918,9 +918,13 @@ fn run(cli: Cli) -> Outcome {
         Cmd::Replay { to, as_of, rebuild } => {
             let mut ledger = open(&cli)?;
             if *rebuild {
-                ledger.rebuild_projection()?;
-                let head = ledger.head().map(|h| h.seq.0);
-                render::rebuilt(cli.json, head);
+                let reached = ledger.rebuild_projection().map_err(|e| match e {
+                    LedgerError::Corrupt { .. } => {
+                        Failure { code: 1, message: format!("{e}; the projection reflects the records before it") }
+                    }
+                    e => Failure::from(e),
+                })?;
+                render::rebuilt(cli.json, reached.map(|s| s.0));
                 return Ok(ExitCode::SUCCESS);
             }
             if to.is_some() || as_of.is_some() {

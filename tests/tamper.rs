@@ -1,0 +1,601 @@
+//! Guards tamper evidence: changes made directly to a closed ledger's sled trees (records flipped,
+//! removed, renumbered, swapped, truncated; projections corrupted) are named by `commitments verify` or
+//! `commitments replay`, and a ledger whose log ends before its acknowledged head takes no appends.
+
+mod support;
+
+use commitment_ledger::codec;
+use commitment_ledger::event::Event;
+use commitment_ledger::state::{ItemState, Registry};
+use commitment_ledger::store::HeadMark;
+use commitment_ledger::verify::Verifier;
+use commitment_ledger::{Hash, Ledger, MemStore, Record, Seq, Store};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use support::*;
+
+/// The fixture ledger, built once per test, copied for each tampering.
+struct Fixture {
+    tmp: tempfile::TempDir,
+    base: PathBuf,
+    /// The seq of its last record.
+    last: u64,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let tmp = tempdir();
+        let base = tmp.path().join("base");
+        let last = build_fixture(&base);
+        Fixture { tmp, base, last }
+    }
+
+    /// A fresh copy of the untouched ledger.
+    fn copy(&self, name: &str) -> PathBuf {
+        let dir = self.tmp.path().join(name);
+        copy_dir(&self.base, &dir);
+        dir
+    }
+
+    /// A fresh copy, tampered with through sled directly.
+    fn tampered(&self, name: &str, tamper: impl FnOnce(&Raw)) -> PathBuf {
+        let dir = self.copy(name);
+        let raw = Raw::open(&dir);
+        tamper(&raw);
+        raw.close();
+        dir
+    }
+}
+
+/// `verify --json` on a ledger that must be found unsound: exit code 1 and `ok: false`.
+#[track_caller]
+fn unsound(dir: &Path) -> Value {
+    let (code, v) = verify(dir);
+    assert_eq!(code, 1, "verify must exit 1 on a tampered ledger: {v}");
+    assert_eq!(v["ok"], false, "{v}");
+    v
+}
+
+fn first_bad(v: &Value) -> u64 {
+    v["first_bad_seq"].as_u64().unwrap_or_else(|| panic!("no first_bad_seq in {v}"))
+}
+
+#[test]
+fn the_untouched_fixture_verifies() {
+    let f = Fixture::new();
+    let (code, v) = verify(&f.base);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["records"], f.last + 1);
+    assert_eq!(v["head_seq"], f.last);
+    assert_eq!(v["unacknowledged"], 0);
+    assert_eq!(v["first_bad_seq"], Value::Null);
+    // A copy is as good as the original (the tests below rely on it).
+    assert_eq!(sound_head(&f.copy("copy")), sound_head(&f.base));
+}
+
+/// One byte of every record's header, in turn: the format byte, the seq field or the link. Each
+/// breaks the record itself, so verify names exactly that record.
+#[test]
+fn a_flipped_header_byte_is_named_in_every_record() {
+    let f = Fixture::new();
+    for seq in 0..=f.last {
+        let (offset, kind) = match seq % 3 {
+            0 => (0, "undecodable"),
+            1 => (layout::SEQ.start, "seq_mismatch"),
+            _ => (layout::PREV.start + 7, "broken_link"),
+        };
+        let dir = f.tampered(&format!("header-{seq}"), |raw| {
+            let mut bytes = raw.get(seq);
+            bytes[offset] ^= 0x01;
+            raw.put(seq, &bytes);
+        });
+        let v = unsound(&dir);
+        assert_eq!(first_bad(&v), seq, "byte {offset} of record {seq} flipped: {v}");
+        assert_eq!(v["problem_kind"], kind, "record {seq}: {v}");
+        assert_eq!(v["records"], seq, "the records before it verified");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// One byte of every record that leaves it decodable and lawful: the acceptance time moves by one
+/// microsecond. Only the chain shows it.
+fn flip_time(raw: &Raw, seq: u64) {
+    let mut bytes = raw.get(seq);
+    let at = layout::TIME.start;
+    // The fixture's times are whole seconds: bit 0 is clear, so the time moves forward by 1 µs and
+    // no "back-dated" check can see it; only the hash chain can.
+    assert_eq!(bytes[at] & 1, 0);
+    bytes[at] ^= 0x01;
+    raw.put(seq, &bytes);
+}
+
+#[test]
+#[ignore = "core bug: verify names the NEXT record (broken_link at N+1) when record N is changed so that it still \
+            decodes and obeys the rules; record N+1 is intact (record N+2 still links to it)"]
+fn a_changed_record_is_named_by_its_own_seq() {
+    let f = Fixture::new();
+    for seq in 0..=f.last {
+        let dir = f.tampered(&format!("time-{seq}"), |raw| flip_time(raw, seq));
+        let v = unsound(&dir);
+        assert_eq!(first_bad(&v), seq, "the acceptance time of record {seq} moved by 1 µs: {v}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    // The attack a reader cares about: the figure "4 enterprises" quietly becomes 5.
+    let seq = figure_seq(&f);
+    let dir = f.tampered("figure", |raw| {
+        let mut rec = Record::decode(&raw.get(seq)).unwrap();
+        let Event::IndicatorRecorded(e) = &mut rec.event else { unreachable!() };
+        e.value = "5".into();
+        raw.put(seq, &rec.encode());
+    });
+    let v = unsound(&dir);
+    assert_eq!(first_bad(&v), seq, "{v}");
+}
+
+/// The seq of the fixture's first figure ("4 enterprises").
+fn figure_seq(f: &Fixture) -> u64 {
+    let log = cli(&f.base, &["--json", "log", "--limit", "1000"]).ok().json();
+    log.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "IndicatorRecorded" && r["event"]["value"] == "4")
+        .and_then(|r| r["seq"].as_u64())
+        .expect("the fixture states the figure 4")
+}
+
+#[test]
+fn the_last_record_changed_is_caught_by_the_stored_head() {
+    let f = Fixture::new();
+    let dir = f.tampered("last", |raw| {
+        let mut rec = Record::decode(&raw.get(f.last)).unwrap();
+        let Event::SourceCategorized(e) = &mut rec.event else { panic!("the fixture ends with a category") };
+        e.category = "a".parse().unwrap();
+        raw.put(f.last, &rec.encode());
+    });
+    let v = unsound(&dir);
+    assert_eq!(first_bad(&v), f.last);
+    assert_eq!(v["problem_kind"], "head_mismatch");
+    assert_eq!(v["records"], f.last, "every record before it verified");
+}
+
+/// Bit-0 flips across every record, checked by the verifier in memory: every third byte, starting
+/// at a different offset in consecutive records so that each position mod 3 is covered. None goes
+/// unnoticed, and each is named at the changed record or (see the ignored test above) the next one;
+/// a change to the last record is named exactly, through the acknowledged head.
+#[test]
+fn no_single_byte_flip_anywhere_goes_unnoticed() {
+    let mut l = Ledger::with_store(MemStore::new(), Box::new(TestClock::at(FIXTURE_TIME))).unwrap();
+    l.init(opened("admin"), seed_areas()).unwrap();
+    l.append_batch(fixture_commands()).unwrap();
+    let head = l.store().stored_head().unwrap();
+    let mut store = l.store().clone();
+    drop(l);
+    let records: Vec<(u64, Vec<u8>)> = store.log_mut().iter().map(|(k, v)| (*k, v.clone())).collect();
+    let last = records.last().unwrap().0;
+    let verify = |records: &[(u64, Vec<u8>)]| {
+        let mut v = Verifier::new(head);
+        let bad = records.iter().find_map(|(seq, bytes)| v.push(&seq.to_be_bytes(), bytes).err());
+        v.finish(bad)
+    };
+    assert!(verify(&records).ok, "the untouched log verifies");
+    let mut checked = 0;
+    for n in 0..records.len() {
+        let seq = records[n].0;
+        for i in (n % 3..records[n].1.len()).step_by(3) {
+            let mut copy = records.clone();
+            copy[n].1[i] ^= 0x01;
+            let r = verify(&copy);
+            assert!(!r.ok, "flipping byte {i} of record {seq} went unnoticed");
+            let bad = r.first_bad_seq.unwrap();
+            if seq == last {
+                assert_eq!(bad, seq, "byte {i} of the last record");
+            } else {
+                assert!(bad == seq || bad == seq + 1, "byte {i} of record {seq}: named {bad}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 2_500, "{checked} flips");
+}
+
+/// Rewrites the log: the record at `gone` is removed and every later one moves down by one, its key
+/// and its seq field both rewritten, so that the sequence has no gap.
+fn remove_and_renumber(raw: &Raw, gone: u64) {
+    let n = raw.len();
+    raw.remove(gone);
+    for seq in gone + 1..n {
+        let mut bytes = raw.get(seq);
+        set_seq(&mut bytes, seq - 1);
+        raw.remove(seq);
+        raw.put(seq - 1, &bytes);
+    }
+}
+
+#[test]
+fn a_removed_record_with_the_later_ones_renumbered_is_named() {
+    let f = Fixture::new();
+    for gone in [1, f.last / 2, f.last - 1] {
+        let dir = f.tampered(&format!("renumbered-{gone}"), |raw| {
+            remove_and_renumber(raw, gone);
+            assert_eq!(raw.len(), f.last, "one record fewer");
+            let keys: Vec<u64> =
+                raw.log.iter().keys().map(|k| u64::from_be_bytes(k.unwrap().as_ref().try_into().unwrap())).collect();
+            assert_eq!(keys, (0..f.last).collect::<Vec<_>>(), "no gap left");
+        });
+        let v = unsound(&dir);
+        assert_eq!(first_bad(&v), gone, "record {gone} removed: {v}");
+        assert_eq!(v["problem_kind"], "broken_link", "{v}");
+    }
+}
+
+#[test]
+fn a_removed_record_leaves_a_gap() {
+    let f = Fixture::new();
+    for gone in [0, 1, f.last / 2, f.last - 1] {
+        let dir = f.tampered(&format!("gap-{gone}"), |raw| raw.remove(gone));
+        let v = unsound(&dir);
+        assert_eq!(first_bad(&v), gone, "{v}");
+        assert_eq!(v["problem_kind"], "gap", "{v}");
+        assert!(v["problem"].as_str().unwrap().contains(&format!("record {gone} is missing")), "{v}");
+    }
+}
+
+#[test]
+fn swapped_records_are_named_by_the_lower_seq() {
+    let f = Fixture::new();
+    for (i, j) in [(0, 1), (5, 6), (3, 30), (f.last - 1, f.last), (1, f.last)] {
+        let dir = f.tampered(&format!("swap-{i}-{j}"), |raw| {
+            let (a, b) = (raw.get(i), raw.get(j));
+            raw.put(i, &b);
+            raw.put(j, &a);
+        });
+        let v = unsound(&dir);
+        assert_eq!(first_bad(&v), i, "records {i} and {j} swapped: {v}");
+    }
+    // Swapped and with their seq fields rewritten to match their new places: still named.
+    let (i, j) = (10, 20);
+    let dir = f.tampered("swap-renumbered", |raw| {
+        let (mut a, mut b) = (raw.get(i), raw.get(j));
+        set_seq(&mut a, j);
+        set_seq(&mut b, i);
+        raw.put(i, &b);
+        raw.put(j, &a);
+    });
+    let v = unsound(&dir);
+    assert_eq!(first_bad(&v), i, "{v}");
+    assert_eq!(v["problem_kind"], "broken_link", "{v}");
+}
+
+#[test]
+fn truncated_newest_records_are_reported() {
+    let f = Fixture::new();
+    for cut in [1, 3, 10] {
+        let dir = f.tampered(&format!("truncated-{cut}"), |raw| {
+            for seq in f.last + 1 - cut..=f.last {
+                raw.remove(seq);
+            }
+        });
+        let v = unsound(&dir);
+        let remaining = f.last + 1 - cut;
+        assert_eq!(v["problem_kind"], "truncated", "{v}");
+        assert_eq!(first_bad(&v), remaining, "{v}");
+        assert_eq!(v["records"], remaining, "{v}");
+        assert!(v["problem"].as_str().unwrap().contains(&format!("acknowledged record {}", f.last)), "{v}");
+    }
+}
+
+/// Rewrites the log from `from` on: each record relinked to the rewritten one before it, and the
+/// stored head moved to the rewritten last record. What a forger with write access and this crate can do.
+fn rewrite_suffix(raw: &Raw, from: u64, change: impl FnOnce(&mut Record)) {
+    let n = raw.len();
+    let mut rec = Record::decode(&raw.get(from)).unwrap();
+    change(&mut rec);
+    let mut bytes = rec.encode();
+    raw.put(from, &bytes);
+    for seq in from + 1..n {
+        let prev = record_hash(&bytes);
+        bytes = raw.get(seq);
+        set_prev(&mut bytes, prev);
+        raw.put(seq, &bytes);
+    }
+    let head = HeadMark { seq: Seq(n - 1), hash: Hash(record_hash(&bytes)) };
+    raw.meta.insert("head", codec::encode(&head)).unwrap();
+}
+
+/// Not caught by `verify` alone, by design: the chain is consistent again. Per-record signatures and
+/// checkpoints held outside the ledger (a later issue, see DESIGN.md "Audit") catch this rewrite. The
+/// test pins down what verify can and cannot see: if it starts failing, update DESIGN.md and this test.
+#[test]
+fn a_rewritten_suffix_with_recomputed_hashes_is_not_caught_by_verify_alone() {
+    let f = Fixture::new();
+    let (_, original_head) = sound_head(&f.base);
+    let seq = figure_seq(&f);
+    let dir = f.tampered("rewritten", |raw| {
+        rewrite_suffix(raw, seq, |rec| {
+            let Event::IndicatorRecorded(e) = &mut rec.event else { unreachable!() };
+            e.value = "5".into();
+        })
+    });
+    let (code, v) = verify(&dir);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["ok"], true, "verify alone cannot see a consistently rewritten suffix");
+    assert_eq!(v["records"], f.last + 1);
+    // What an outside checkpoint would show: the head is not the head that was published.
+    assert_ne!(v["head"].as_str().unwrap(), original_head);
+    // And the forged figure is what readers now see.
+    let show = cli(&dir, &["--json", "show", "fin-bonds"]).ok().json();
+    assert_eq!(show["indicators"][0]["history"][0]["value"], "5");
+}
+
+/// Decodes, changes and re-encodes a stored projection value.
+fn edit<T: serde::Serialize + serde::de::DeserializeOwned>(raw: &Raw, key: &str, change: impl FnOnce(&mut T)) {
+    let mut v: T = codec::decode(&raw.derived.get(key).unwrap().expect("projection value present")).unwrap();
+    change(&mut v);
+    raw.derived.insert(key, codec::encode(&v)).unwrap();
+}
+
+#[test]
+fn a_corrupted_projection_is_named_by_replay_and_rebuilt() {
+    let f = Fixture::new();
+    type Tamper = fn(&Raw);
+    let cases: [(&str, Tamper, &str); 5] = [
+        (
+            "changed",
+            |raw| edit::<ItemState>(raw, "p/item/fin-bonds", |i| i.core.status = "dropped".parse().unwrap()),
+            "item fin-bonds differs from its replay",
+        ),
+        (
+            "garbage",
+            |raw| {
+                raw.derived.insert("p/item/fin-bonds", &b"not an item"[..]).unwrap();
+            },
+            "item fin-bonds differs from its replay",
+        ),
+        (
+            "missing",
+            |raw| {
+                raw.derived.remove("p/item/fin-bonds").unwrap().unwrap();
+            },
+            "item fin-bonds is missing from the projection",
+        ),
+        (
+            "ghost",
+            |raw| {
+                let bytes = raw.derived.get("p/item/fin-bonds").unwrap().unwrap();
+                raw.derived.insert("p/item/ghost", bytes).unwrap();
+            },
+            "item ghost is in the projection but not in the log",
+        ),
+        (
+            "registry",
+            |raw| {
+                edit::<Registry>(raw, "p/registry", |r| {
+                    r.actors.get_mut(&actor("fin")).unwrap().name = "假的金融办".into();
+                })
+            },
+            "the registry (actors, areas, sources) differs from the replay",
+        ),
+    ];
+    for (name, tamper, difference) in cases {
+        let dir = f.tampered(name, tamper);
+        if name == "changed" {
+            // Readers are served the projection: the tampered state shows until it is rebuilt.
+            let show = cli(&dir, &["--json", "show", "fin-bonds"]).ok().json();
+            assert_eq!(show["status"], "dropped");
+        }
+        let run = cli(&dir, &["--json", "replay"]).code(1);
+        let v = run.json();
+        assert_eq!(v["ok"], false, "{name}: {v}");
+        let differences: Vec<&str> = v["differences"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+        assert_eq!(differences, vec![difference], "{name}");
+        // The log itself is untouched.
+        sound_head(&dir);
+        // Rebuilding fixes it.
+        let rebuilt = cli(&dir, &["--json", "replay", "--rebuild"]).ok().json();
+        assert_eq!(rebuilt["rebuilt"], true);
+        assert_eq!(rebuilt["head_seq"], f.last);
+        let v = cli(&dir, &["--json", "replay"]).ok().json();
+        assert_eq!(v["ok"], true, "{name}: {v}");
+        assert_eq!(v["differences"], Value::Array(vec![]));
+        let listed = cli(&dir, &["--json", "list"]).ok().json();
+        let statuses: Vec<(&str, &str)> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["id"].as_str().unwrap(), i["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("culture-week", "in_progress"),
+                ("fin-bonds", "delivered"),
+                ("sci-lab", "in_progress"),
+                ("tcm-center", "planned")
+            ],
+            "{name}: the state of the log, no ghost, none missing"
+        );
+        if name == "registry" {
+            let actors = cli(&dir, &["--json", "actor", "list"]).ok().json();
+            assert!(actors.as_array().unwrap().iter().any(|a| a["id"] == "fin" && a["name"] == "市委金融办"));
+        }
+    }
+}
+
+/// Appending to a ledger whose stored head is ahead of its log would hide the loss.
+#[test]
+fn a_ledger_whose_log_ends_before_its_acknowledged_head_refuses_appends() {
+    let f = Fixture::new();
+    let dir = f.tampered("truncated", |raw| raw.remove(f.last));
+    let run = cli(&dir, &["--json", "progress", "sci-lab", "--text", "新进展", "--on", "2024-05-01"]).code(3);
+    assert!(run.stderr.contains("damaged"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("acknowledged record {} but the log ends at {}", f.last, f.last - 1)),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "nothing reported as appended: {}", run.stdout);
+    // Other appenders too, and nothing was written.
+    cli(&dir, &["--json", "actor", "add", "new-dept", "--name", "新部门"]).code(3);
+    cli(&dir, &["--json", "status", "sci-lab", "delivered", "--reason", "完成"]).code(3);
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "truncated");
+    assert_eq!(v["records"], f.last);
+
+    // The same when the record at the acknowledged head is not the one acknowledged.
+    let dir = f.tampered("replaced-head", |raw| flip_time(raw, f.last));
+    let run = cli(&dir, &["--json", "progress", "sci-lab", "--text", "新进展", "--on", "2024-05-01"]).code(3);
+    assert!(run.stderr.contains("damaged"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("record {} is not the record the store acknowledged", f.last)));
+    assert_eq!(unsound(&dir)["problem_kind"], "head_mismatch");
+}
+
+/// Removing the stored head along with the newest records hides a truncation from verify alone: only
+/// a checkpoint held outside the ledger (a later issue, see DESIGN.md "Audit") shows it.
+#[test]
+fn truncation_with_the_stored_head_removed_is_not_caught_by_verify_alone() {
+    let f = Fixture::new();
+    let dir = f.tampered("no-head", |raw| {
+        raw.remove(f.last);
+        raw.meta.remove("head").unwrap().unwrap();
+    });
+    let (code, v) = verify(&dir);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["records"], f.last);
+}
+
+/// A non-empty log without any acknowledged head has acknowledged nothing: every record is
+/// unacknowledged, which is the one hint verify can give of the removal above.
+#[test]
+#[ignore = "core regression (123d2f6, for bundles): with no stored head, verify reports unacknowledged 0 instead \
+            of every record, so a removed meta/head leaves no trace at all"]
+fn a_log_without_a_stored_head_reports_every_record_as_unacknowledged() {
+    let f = Fixture::new();
+    let dir = f.tampered("no-head", |raw| {
+        raw.meta.remove("head").unwrap().unwrap();
+    });
+    let (code, v) = verify(&dir);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["unacknowledged"], f.last + 1, "{v}");
+}
+
+#[test]
+fn a_log_key_that_is_not_a_sequence_number_is_named() {
+    let f = Fixture::new();
+    // Nine bytes: sorts between records 5 and 6.
+    let dir = f.tampered("long-key", |raw| {
+        raw.log.insert([0u8, 0, 0, 0, 0, 0, 0, 5, 0], raw.get(6)).unwrap();
+    });
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "bad_key", "{v}");
+    assert_eq!(first_bad(&v), 6);
+    assert!(v["problem"].as_str().unwrap().contains("000000000000000500"), "{v}");
+}
+
+#[test]
+#[ignore = "core bug: verify scans the log from key 0x0000000000000000, so an entry whose key sorts before it \
+            (e.g. the 3-byte key 000000) is never looked at and verify reports ok"]
+fn a_bad_log_key_before_record_0_is_named_by_verify() {
+    let f = Fixture::new();
+    let dir = f.tampered("short-key", |raw| {
+        raw.log.insert([0u8, 0, 0], raw.get(0)).unwrap();
+    });
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "bad_key", "{v}");
+}
+
+#[test]
+#[ignore = "core bug: a log key that is not 8 bytes and sorts after the last record makes Ledger::open fail \
+            (LedgerError::Corrupt, exit 3) so verify cannot report bad_key (exit 1)"]
+fn a_bad_log_key_after_the_last_record_is_named_by_verify() {
+    let f = Fixture::new();
+    let dir = f.tampered("long-key", |raw| {
+        raw.log.insert(b"zzzzzzzzz", raw.get(0)).unwrap();
+    });
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "bad_key", "{v}");
+    assert_eq!(first_bad(&v), f.last + 1);
+}
+
+#[test]
+#[ignore = "core bug: an unreadable stored head (meta/head) makes Ledger::open fail with a storage error \
+            (exit 3), so verify cannot report the ledger as unsound (exit 1)"]
+fn an_unreadable_stored_head_is_reported_by_verify() {
+    let f = Fixture::new();
+    let dir = f.tampered("bad-head", |raw| {
+        raw.meta.insert("head", &b"xx"[..]).unwrap();
+    });
+    let (code, v) = verify(&dir);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["ok"], false, "{v}");
+}
+
+#[test]
+fn a_forged_record_appended_after_the_head_shows_as_unacknowledged() {
+    let f = Fixture::new();
+    // A well-formed record continuing the chain, written behind the ledger's back.
+    let dir = f.tampered("forged-tail", |raw| {
+        let last = raw.get(f.last);
+        let mut rec = Record::decode(&last).unwrap();
+        rec.seq = Seq(f.last + 1);
+        rec.prev = Hash(record_hash(&last));
+        rec.stream_prev = Some(Seq(f.last));
+        rec.stream_version = commitment_ledger::StreamVersion(rec.stream_version.0 + 1);
+        raw.put(f.last + 1, &rec.encode());
+    });
+    let (code, v) = verify(&dir);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["records"], f.last + 2);
+    assert_eq!(v["unacknowledged"], 1, "the forged record is flagged as never acknowledged: {v}");
+    // A record beyond a gap is named.
+    let dir = f.tampered("forged-far", |raw| raw.put(f.last + 5, &raw.get(f.last)));
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "gap");
+    assert_eq!(first_bad(&v), f.last + 1);
+}
+
+/// Flips the format byte of a record in the middle: the log cannot be folded past it.
+fn unreadable_middle(f: &Fixture, name: &str) -> (PathBuf, u64) {
+    let seq = f.last / 2;
+    let dir = f.tampered(name, |raw| {
+        let mut bytes = raw.get(seq);
+        bytes[0] ^= 0x01;
+        raw.put(seq, &bytes);
+    });
+    (dir, seq)
+}
+
+#[test]
+fn replay_refuses_a_log_it_cannot_fold_and_names_the_record() {
+    let f = Fixture::new();
+    let (dir, seq) = unreadable_middle(&f, "unreadable");
+    for args in [&["--json", "replay"][..], &["--json", "replay", "--to", &f.last.to_string()]] {
+        let run = cli(&dir, args);
+        assert_ne!(run.code, 0, "{run:?}");
+        assert!(run.stderr.contains(&format!("record {seq}")), "{}", run.stderr);
+        assert!(run.stdout.is_empty(), "no state is printed: {}", run.stdout);
+    }
+    assert_eq!(first_bad(&unsound(&dir)), seq);
+}
+
+#[test]
+#[ignore = "core bug (exit code): `replay` exits 3 (storage failure) on a log with an unreadable record, where \
+            `verify` exits 1; replay finding the log unsound should exit 1"]
+fn replay_of_an_unreadable_log_exits_1() {
+    let f = Fixture::new();
+    let (dir, _) = unreadable_middle(&f, "unreadable");
+    cli(&dir, &["--json", "replay"]).code(1);
+}
+
+#[test]
+#[ignore = "core bug: `replay --rebuild` on a log with an unreadable record N exits 0 and prints \
+            {rebuilt: true, head_seq: <head>} although the projection was only rebuilt through N-1 \
+            (Ledger::rebuild_projection records the damage and returns Ok)"]
+fn replay_rebuild_does_not_claim_success_past_an_unreadable_record() {
+    let f = Fixture::new();
+    let (dir, seq) = unreadable_middle(&f, "unreadable");
+    let run = cli(&dir, &["--json", "replay", "--rebuild"]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains(&format!("record {seq}")), "{}", run.stderr);
+}
