@@ -12,7 +12,7 @@ use harness::{fixtures, frames};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
-const TARGETS: [&str; 4] = ["record_decode", "event_decode", "verifier", "model"];
+const TARGETS: [&str; 6] = ["record_decode", "event_decode", "verifier", "model", "import_document", "bundle"];
 
 /// Crash inputs that still fail, by target and file name, with the bug they show.
 const KNOWN_BUGS: [(&str, &str, &str); 0] = [];
@@ -23,6 +23,8 @@ fn harness_for(target: &str) -> fn(&[u8]) {
         "event_decode" => harness::event_decode,
         "verifier" => harness::verifier,
         "model" => harness::model,
+        "import_document" => harness::import_document,
+        "bundle" => harness::bundle,
         other => panic!("no harness for {other}"),
     }
 }
@@ -91,6 +93,29 @@ fn known_bug(target: &str, name: &str) {
     assert!(failed.is_empty(), "{failed:#?}");
 }
 
+/// A bundle with one byte that is not UTF-8 is an unsound bundle (exit 1, naming the line), not a
+/// storage failure.
+#[test]
+#[ignore = "core bug: `verify --bundle` on a bundle holding a non-UTF-8 byte exits 3 with 'error: bundle: FILE: stream did not contain valid UTF-8' (no line, no JSON report): verify_bundle reads lines into a String (src/export.rs)"]
+fn a_bundle_that_is_not_utf8_is_unsound_not_an_io_failure() {
+    let (ledger, _) = fixtures::sample_ledger();
+    let mut bundle = Vec::new();
+    commitment_ledger::export::export(&ledger, &mut bundle, &mut |_| {}).expect("exports");
+    let fourth = bundle.split(|b| *b == b'\n').take(3).map(|l| l.len() + 1).sum::<usize>();
+    bundle[fourth + 50] = 0xff;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bundle.jsonl");
+    std::fs::write(&path, &bundle).expect("writes");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_commitments"))
+        .args(["--json", "verify", "--bundle"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON report");
+    assert_eq!(v["first_bad_line"], 4, "{v}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Seeds
 
@@ -131,8 +156,87 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
             .collect();
         out.push(("model", format!("seed-{i:02}"), data));
     }
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/examples/reply-0771.toml"))
+            .expect("the example document");
+    let as_json = |toml_text: &str| {
+        let v: toml::Value = toml::from_str(toml_text).expect("TOML");
+        serde_json::to_string_pretty(&v).expect("JSON")
+    };
+    out.push(("import_document", "seed-reply-0771.toml".into(), example.clone().into_bytes()));
+    out.push(("import_document", "seed-reply-0771.json".into(), as_json(&example).into_bytes()));
+    out.push(("import_document", "seed-small.toml".into(), SMALL_DOC.as_bytes().to_vec()));
+    out.push(("import_document", "seed-small.json".into(), as_json(SMALL_DOC).into_bytes()));
+    let revised = SMALL_DOC.replace("due = \"2025\"", "due = \"2026\"") + "\n[revision]\nreason = \"postponed\"\n";
+    out.push(("import_document", "seed-revised.toml".into(), revised.into_bytes()));
+    let (ledger, _) = fixtures::sample_ledger();
+    let mut bundle = Vec::new();
+    commitment_ledger::export::export(&ledger, &mut bundle, &mut |_| {}).expect("exports");
+    let first_three: Vec<u8> = bundle.split_inclusive(|b| *b == b'\n').take(3).flatten().copied().collect();
+    out.push(("bundle", "seed-sample".into(), bundle));
+    out.push(("bundle", "seed-first-three".into(), first_three));
     out
 }
+
+/// A small import document: a source, four actors, two commitments and a figure.
+const SMALL_DOC: &str = r#"format = "commitment-ledger import v1"
+
+[source]
+id = "reply-9001"
+kind = "reply"
+number = "9001"
+title = "关于深化合作的建议的答复"
+date = "2024-05"
+issuer = "office"
+addressee = "deputy"
+contributors = ["fin"]
+
+[[actors]]
+id = "office"
+name = "港澳办"
+role = "office"
+
+[[actors]]
+id = "fin"
+name = "市委金融办"
+role = "department"
+
+[[actors]]
+id = "mox"
+name = "澳交所"
+role = "counterpart"
+
+[[actors]]
+id = "deputy"
+name = "李静"
+role = "deputy"
+
+[[commitments]]
+id = "c-bonds"
+area = "finance"
+lead = "fin"
+partners = ["mox"]
+kind = "achieved"
+on = "2023年底"
+title = "市属国企赴澳门发行债券"
+text = "截至2023年底，4家北京市属国企约23亿美元债券已在澳门挂牌上市。"
+
+[[commitments.figures]]
+name = "bonds"
+value = 2300000000
+unit = "USD"
+approximate = true
+as_of = "2023"
+
+[[commitments]]
+id = "c-forum"
+area = "finance"
+lead = "fin"
+kind = "planned"
+due = "2025"
+title = "推动两地金融机构洽谈对接"
+text = "推动两地金融企业、行业协会等机构开展洽谈交流和项目对接。"
+"#;
 
 /// Writes the seed corpora into fuzz/corpus (run by hand: `cargo test --test fuzz_regressions -- --ignored write_seeds`).
 #[test]
@@ -154,10 +258,31 @@ fn the_seeds_cover_every_event_type_and_pass() {
         .map(|(_, _, d)| u16::from_le_bytes([d[0], d[1]]))
         .collect();
     assert_eq!(types.len(), commitment_ledger::event::EventType::ALL.len(), "{types:?}");
-    for (t, name, data) in &seeds {
-        let run = harness_for(t);
-        run(data);
-        let _ = name;
+    for (t, _, data) in &seeds {
+        harness_for(t)(data);
+    }
+}
+
+/// The import and bundle seeds reach the interesting paths: the documents import and re-import, and
+/// the bundle verifies.
+#[test]
+fn the_import_and_bundle_seeds_are_accepted() {
+    use commitment_ledger::import::{self, Outcome};
+    for (t, name, data) in seeds() {
+        match t {
+            "import_document" if !name.contains("revised") => {
+                let doc = import::parse(std::str::from_utf8(&data).expect("utf-8")).expect(&name);
+                let mut ledger = harness::fresh_ledger();
+                let admin = commitment_ledger::ActorId::new("admin").expect("valid");
+                let outcome = import::import(&mut ledger, &admin, &doc).expect(&name);
+                assert!(matches!(outcome, Outcome::Appended { .. }), "{name}");
+            }
+            "bundle" => {
+                let r = commitment_ledger::export::verify_bundle(&mut &data[..], None, &mut |_| {}).expect("reads");
+                assert!(r.ok && r.records >= 3, "{name}: {r:?}");
+            }
+            _ => {}
+        }
     }
 }
 
@@ -238,9 +363,35 @@ proptest! {
     }
 
     #[test]
+    fn mutated_import_documents_never_panic(
+        json in any::<bool>(),
+        edits in proptest::collection::vec((any::<u16>(), any::<u8>(), any::<u8>()), 0..4),
+    ) {
+        let text = if json {
+            let v: toml::Value = toml::from_str(SMALL_DOC).expect("TOML");
+            serde_json::to_string(&v).expect("JSON")
+        } else {
+            SMALL_DOC.to_string()
+        };
+        harness::import_document(&mutate(text.into_bytes(), &edits));
+    }
+
+    #[test]
+    fn mutated_bundles_never_panic(
+        edits in proptest::collection::vec((any::<u16>(), any::<u8>(), any::<u8>()), 0..4),
+    ) {
+        let (ledger, _) = fixtures::sample_ledger();
+        let mut bundle = Vec::new();
+        commitment_ledger::export::export(&ledger, &mut bundle, &mut |_| {}).expect("exports");
+        harness::bundle(&mutate(bundle, &edits));
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic_any_decoder(data in proptest::collection::vec(any::<u8>(), 0..600)) {
         harness::record_decode(&data);
         harness::event_decode(&data);
         harness::verifier(&data);
+        harness::import_document(&data);
+        harness::bundle(&data);
     }
 }
