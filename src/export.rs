@@ -100,7 +100,8 @@ pub fn verify_bundle(
         }
         lineno += 1;
         let text = line.trim_end_matches(['\n', '\r']);
-        if let Err((b, this)) = check_line(&mut verifier, text, &mut offset) {
+        if let Err(failure) = check_line(&mut verifier, text, &mut offset) {
+            let (b, this) = *failure;
             // A broken link may mean the line before was changed: the next line tells.
             let mut next = String::new();
             input.read_line(&mut next)?;
@@ -147,9 +148,12 @@ fn line_bytes(text: &str) -> Option<Vec<u8>> {
 }
 
 /// Checks one line; on failure returns why, with the line's stored bytes when it had readable ones.
-fn check_line(verifier: &mut Verifier, text: &str, offset: &mut i32) -> Result<(), (Bad, Option<Vec<u8>>)> {
+/// A failed line: why, and the line's stored bytes when it had readable ones.
+type LineFailure = Box<(Bad, Option<Vec<u8>>)>;
+
+fn check_line(verifier: &mut Verifier, text: &str, offset: &mut i32) -> Result<(), LineFailure> {
     let seq = verifier.records();
-    let bad = |why: String| (Bad { seq, problem: Problem::BadLine { why } }, None);
+    let bad = |why: String| Box::new((Bad { seq, problem: Problem::BadLine { why } }, None));
     if text.trim().is_empty() {
         return Err(bad("the line is empty".into()));
     }
@@ -159,7 +163,7 @@ fn check_line(verifier: &mut Verifier, text: &str, offset: &mut i32) -> Result<(
         .map_err(|e| bad(format!("`bytes` is not base64: {e}")))?;
     let (rec, hash) = match verifier.check_next(&Seq(head.seq).key(), &bytes) {
         Ok(checked) => checked,
-        Err(b) => return Err((b, Some(bytes))),
+        Err(b) => return Err(Box::new((b, Some(bytes)))),
     };
     if let crate::event::Event::LedgerOpened(o) = &rec.event {
         *offset = o.utc_offset_minutes;
@@ -167,7 +171,8 @@ fn check_line(verifier: &mut Verifier, text: &str, offset: &mut i32) -> Result<(
     let canonical = serde_json::to_string(&RecordJson::new(&rec, hash, *offset, Some(&bytes)))
         .map_err(|e| bad(format!("cannot render the record: {e}")))?;
     if canonical != text {
-        same_fields(text, &canonical).map_err(|why| (Bad { seq, problem: Problem::BadLine { why } }, None))?;
+        same_fields(text, &canonical)
+            .map_err(|why| Box::new((Bad { seq, problem: Problem::BadLine { why } }, None)))?;
     }
     verifier.accept(&rec, hash);
     Ok(())

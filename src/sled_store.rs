@@ -101,36 +101,32 @@ impl SledStore {
             remove_unfinished_snapshots(dir)?;
         }
         let db = open_sled(dir)?;
-        // A sled database that holds anything but our (empty) trees belongs to something else.
-        let foreign = db
-            .tree_names()
-            .iter()
-            .any(|name| !matches!(name.as_ref(), b"__sled__default" | b"log" | b"meta" | b"derived"))
-            || !db.is_empty();
+        let names = db.tree_names();
+        let has = |name: &[u8]| names.iter().any(|n| n.as_ref() == name);
+        let foreign = |why: &str| StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() };
+        if !has(b"meta") {
+            // Only an empty sled database (nothing but the default tree, empty) may become a ledger;
+            // opening trees in anything else would write into another application's data.
+            let empty = names.iter().all(|n| n.as_ref() == b"__sled__default") && db.is_empty();
+            if !(create && empty) {
+                return Err(foreign("it is a sled database of something else"));
+            }
+        }
         let tree = |name: &str| db.open_tree(name).map_err(|e| engine(dir, e));
         let (log, meta, derived) = (tree("log")?, tree("meta")?, tree("derived")?);
-        let format = meta.get(FORMAT_KEY).map_err(|e| engine(dir, e))?;
-        match format {
+        match meta.get(FORMAT_KEY).map_err(|e| engine(dir, e))? {
             Some(f) if f.as_ref() == STORE_FORMAT => {}
             Some(f) => {
-                return Err(StoreError::NotALedger {
-                    path: dir.to_path_buf(),
-                    why: format!(
-                        "its format is {:?}, not {:?}",
-                        String::from_utf8_lossy(&f),
-                        String::from_utf8_lossy(STORE_FORMAT)
-                    ),
-                });
+                return Err(foreign(&format!(
+                    "its format is {:?}, not {:?}",
+                    String::from_utf8_lossy(&f),
+                    String::from_utf8_lossy(STORE_FORMAT)
+                )));
             }
-            None if create && !foreign && log.is_empty() && meta.is_empty() && derived.is_empty() => {
+            None if create && log.is_empty() && meta.is_empty() && derived.is_empty() => {
                 meta.insert(FORMAT_KEY, STORE_FORMAT).map_err(|e| engine(dir, e))?;
             }
-            None => {
-                return Err(StoreError::NotALedger {
-                    path: dir.to_path_buf(),
-                    why: "it is a sled database of something else".into(),
-                });
-            }
+            None => return Err(foreign("it is a sled database of something else")),
         }
         let data_path = dir.join("db");
         let data_file = File::open(&data_path).map_err(io(&data_path))?;
