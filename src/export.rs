@@ -90,22 +90,31 @@ pub fn verify_bundle(
 ) -> Result<Report, std::io::Error> {
     let mut verifier = Verifier::for_bundle();
     let mut offset = 0;
-    let mut line = String::new();
+    let mut line = Vec::new();
     let mut lineno = 0u64;
     let mut bad = None;
     loop {
         line.clear();
-        if input.read_line(&mut line)? == 0 {
+        if input.read_until(b'\n', &mut line)? == 0 {
             break;
         }
         lineno += 1;
-        let text = line.trim_end_matches(['\n', '\r']);
-        if let Err(failure) = check_line(&mut verifier, text, &mut offset) {
+        let checked = match std::str::from_utf8(&line) {
+            Ok(text) => check_line(&mut verifier, text.trim_end_matches(['\n', '\r']), &mut offset),
+            Err(e) => Err(Box::new((
+                Bad {
+                    seq: verifier.records(),
+                    problem: Problem::BadLine { why: format!("the line is not UTF-8: {e}") },
+                },
+                None,
+            ))),
+        };
+        if let Err(failure) = checked {
             let (b, this) = *failure;
             // A broken link may mean the line before was changed: the next line tells.
-            let mut next = String::new();
-            input.read_line(&mut next)?;
-            let next_bytes = line_bytes(next.trim_end_matches(['\n', '\r']));
+            let mut next = Vec::new();
+            input.read_until(b'\n', &mut next)?;
+            let next_bytes = std::str::from_utf8(&next).ok().and_then(|t| line_bytes(t.trim_end_matches(['\n', '\r'])));
             let b = verifier.attribute(b, this.as_deref(), next_bytes.as_deref());
             lineno -= verifier.records() - b.seq.min(verifier.records());
             bad = Some(b);

@@ -561,13 +561,13 @@ impl<S: Store> Ledger<S> {
             unreadable = fold(&mut self.store, &mut p, Until::Seq(h.seq))?;
         }
         p.write_back(&mut self.store)?;
-        let differences = crate::projection::differences(&self.store, LIVE, REPLAY);
+        // A replay that stopped early would list every later change as a difference: say why it stopped.
+        let differences = match unreadable {
+            Some(why) => Ok(vec![format!("the log cannot be replayed to its end: {why} (run `commitments verify`)")]),
+            None => crate::projection::differences(&self.store, LIVE, REPLAY),
+        };
         p.discard(&mut self.store)?;
-        let mut differences = differences?;
-        if let Some(why) = unreadable {
-            differences.insert(0, format!("the log cannot be replayed past {why} (run `commitments verify`)"));
-        }
-        Ok(differences)
+        Ok(differences?)
     }
 
     /// Throws the stored projection away and rebuilds it from the log. Returns the seq of the last

@@ -19,9 +19,9 @@ use std::ops::ControlFlow;
 /// Version of the derived layout; a store holding another version is rebuilt from the log.
 pub const PROJECTION_FORMAT: u32 = 1;
 /// Write back after this many records.
-pub const WRITE_BACK_EVERY: u64 = 50_000;
+pub const WRITE_BACK_EVERY: u64 = 200_000;
 /// Most items held in memory; more are written back and evicted.
-pub const CACHE_ITEMS: usize = 50_000;
+pub const CACHE_ITEMS: usize = 100_000;
 
 /// The namespace of the live projection.
 pub const LIVE: &[u8] = b"p/";

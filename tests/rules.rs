@@ -14,8 +14,8 @@ use commitment_ledger::state::{Facts, ItemState, Registry, State};
 use commitment_ledger::store::HeadMark;
 use commitment_ledger::vocab::{Kind, Role, SourceKind, StatusDef, Term, Vocabulary};
 use commitment_ledger::{
-    ActorId, Appended, Code, Command, Date, Hash, Ledger, LedgerError, MemStore, NewCommitment, Record, Seq, SledStore,
-    StateRead, StoreError, StreamId, StreamVersion, Timestamp, Until,
+    ActorId, Appended, Code, Command, Date, Hash, Ledger, LedgerError, MemStore, NewCommitment, Record, Seq, StateRead,
+    StoreError, StreamId, StreamVersion, Timestamp, Until,
 };
 use std::ops::ControlFlow;
 use support::*;
@@ -1234,7 +1234,7 @@ fn the_projection_on_disk_equals_the_replay_after_reopening() {
     build_fixture(&dir);
     let clock = TestClock::at(FIXTURE_TIME);
     let items = {
-        let mut l = Ledger::with_store(SledStore::open(&dir, false).unwrap(), Box::new(clock.clone())).unwrap();
+        let mut l = Ledger::with_store(open_store(&dir, false), Box::new(clock.clone())).unwrap();
         for n in 0..50 {
             l.append(&actor("sci"), progress("sci-lab", &format!("第{n}次"), "2024-05-10")).unwrap();
         }
@@ -1244,7 +1244,7 @@ fn the_projection_on_disk_equals_the_replay_after_reopening() {
         l.close().unwrap();
         items
     };
-    let mut l = Ledger::open(&dir).unwrap();
+    let mut l = open_ledger(&dir);
     assert!(l.check_projection().unwrap().is_empty());
     let mut reopened = Vec::new();
     l.for_each_item(&mut |i| reopened.push(i.clone())).unwrap();

@@ -74,10 +74,65 @@ impl Run {
 }
 
 /// Runs `commitments --ledger DIR ARGS…` with a clean environment for the ledger and actor.
+///
+/// Retries while the ledger is reported locked: sled's lock is an `flock` on an open file description,
+/// and a child spawned by another test thread holds a copy of this process's descriptors between its
+/// fork and its exec, so a ledger the test process has just closed can look locked for a moment. No
+/// test here holds a ledger open across a run of the binary except the lock test, which uses
+/// [`cli_once`].
 pub fn cli(dir: &Path, args: &[&str]) -> Run {
+    for _ in 0..LOCK_RETRIES {
+        let run = cli_once(dir, args);
+        if !(run.code == 3 && run.stderr.contains("open in another process")) {
+            return run;
+        }
+        std::thread::sleep(LOCK_PAUSE);
+    }
+    cli_once(dir, args)
+}
+
+/// How often a momentarily locked ledger is tried again, and the pause between tries.
+const LOCK_RETRIES: u32 = 100;
+const LOCK_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Runs `commitments --ledger DIR ARGS…` once.
+pub fn cli_once(dir: &Path, args: &[&str]) -> Run {
     let mut all: Vec<&str> = vec!["--ledger", dir.to_str().expect("utf-8 path")];
     all.extend_from_slice(args);
     cli_raw(&all)
+}
+
+/// Opens a ledger's store in this process, retrying while it looks locked (see [`cli`]).
+pub fn open_store(dir: &Path, create: bool) -> SledStore {
+    let mut tries = 0;
+    loop {
+        match SledStore::open(dir, create) {
+            Err(commitment_ledger::StoreError::Locked(_)) if tries < LOCK_RETRIES => {
+                tries += 1;
+                std::thread::sleep(LOCK_PAUSE);
+            }
+            other => return other.expect("the store opens"),
+        }
+    }
+}
+
+/// Opens a ledger in this process with the system clock, retrying while it looks locked.
+pub fn open_ledger(dir: &Path) -> Ledger {
+    Ledger::with_store(open_store(dir, false), Box::new(commitment_ledger::SystemClock)).expect("the ledger opens")
+}
+
+/// Opens a directory with sled directly, retrying while it looks locked.
+pub fn open_sled(dir: &Path) -> sled::Db {
+    let mut tries = 0;
+    loop {
+        match sled::open(dir) {
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") && tries < LOCK_RETRIES => {
+                tries += 1;
+                std::thread::sleep(LOCK_PAUSE);
+            }
+            other => return other.expect("sled opens the directory"),
+        }
+    }
 }
 
 /// Runs `commitments ARGS…` as given (no `--ledger`).
@@ -387,7 +442,7 @@ pub fn fixture_commands() -> Vec<(ActorId, Command)> {
 /// Creates the fixture ledger in `dir` with the library (one durable batch after `init`), every
 /// record accepted at [`FIXTURE_TIME`]. Returns the seq of the last record.
 pub fn build_fixture(dir: &Path) -> u64 {
-    let store = SledStore::open(dir, true).expect("store opens");
+    let store = open_store(dir, true);
     let mut ledger = Ledger::with_store(store, Box::new(TestClock::at(FIXTURE_TIME))).expect("ledger opens");
     ledger.init(opened("admin"), seed_areas()).expect("init");
     let appended = ledger.append_batch(fixture_commands()).expect("fixture appends");
@@ -450,7 +505,7 @@ pub struct Raw {
 impl Raw {
     /// Opens the ledger directory with sled.
     pub fn open(dir: &Path) -> Raw {
-        let db = sled::open(dir).expect("sled opens the ledger directory");
+        let db = open_sled(dir);
         let log = db.open_tree("log").expect("log tree");
         let meta = db.open_tree("meta").expect("meta tree");
         let derived = db.open_tree("derived").expect("derived tree");

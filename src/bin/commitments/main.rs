@@ -6,6 +6,11 @@
 
 mod render;
 
+/// sled allocates and frees many small buffers; glibc's allocator fragments under that load and
+/// bulk appends slow down as the heap grows. mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Args, Parser, Subcommand};
 use commitment_ledger::date::{Timestamp, parse_utc_offset};
 use commitment_ledger::event::{
@@ -471,6 +476,8 @@ impl From<LedgerError> for Failure {
     fn from(e: LedgerError) -> Failure {
         let code = match &e {
             LedgerError::Rejected { .. } => 2,
+            // An unreadable record is evidence that the ledger is unsound, as `verify` would say.
+            LedgerError::Corrupt { .. } => 1,
             LedgerError::Store(StoreError::Missing(_) | StoreError::NotALedger { .. }) => 2,
             _ => 3,
         };
@@ -599,8 +606,21 @@ fn run(cli: Cli) -> Outcome {
                     })
                     .collect()
             };
-            let mut ledger = Ledger::create(&cli.dir())?;
-            let appended = ledger.init(opened, areas)?;
+            let dir = cli.dir();
+            let existed = dir.exists();
+            let fresh = std::fs::read_dir(&dir).map_or(true, |mut d| d.next().is_none());
+            let mut ledger = Ledger::create(&dir)?;
+            let appended = match ledger.init(opened, areas) {
+                Ok(appended) => appended,
+                Err(e) => {
+                    // A refused init into a new directory leaves no empty store behind.
+                    if fresh && ledger.head().is_none() {
+                        drop(ledger);
+                        remove_new_store(&dir, existed);
+                    }
+                    return Err(e.into());
+                }
+            };
             render::appended(cli.json, &appended, utc_offset_minutes);
             if !cli.json {
                 println!("ledger created at {}", cli.dir().display());
@@ -952,6 +972,26 @@ fn run(cli: Cli) -> Outcome {
             let differences = ledger.check_projection()?;
             render::projection_check(cli.json, ledger.head().map(|h| h.seq.0), &differences);
             Ok(if differences.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}
+
+/// Removes the sled files of a store that `init` created in an empty or new directory and then could
+/// not initialize (never called for a directory that held anything before).
+fn remove_new_store(dir: &std::path::Path, existed: bool) {
+    if !existed {
+        let _ = std::fs::remove_dir_all(dir);
+        return;
+    }
+    for name in ["conf", "db", "blobs"] {
+        let path = dir.join(name);
+        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+    }
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_name().to_string_lossy().starts_with("snap.") {
+                let _ = std::fs::remove_file(e.path());
+            }
         }
     }
 }
