@@ -310,11 +310,23 @@ impl<S: Store> Ledger<S> {
             _ => None,
         };
         if let Some(id) = lead_item {
-            if let Some(item) = self.projection.load_item(&self.store, id)? {
-                return Ok(Some(item.core.lead.clone()));
+            if let Some(item) = self.item(id)? {
+                return Ok(Some(item.core.lead));
             }
         }
         Ok(self.registry().info().map(|i| i.admin.clone()))
+    }
+
+    /// One item as of the head; an unreadable stored projection is rebuilt from the log first.
+    pub fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
+        match self.projection.load_item(&self.store, id) {
+            Ok(item) => Ok(item.cloned()),
+            Err(StoreError::DerivedCorrupt(_)) => {
+                self.rebuild_projection()?;
+                Ok(self.projection.load_item(&self.store, id)?.cloned())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Appends one command as one record, durably.
@@ -485,7 +497,7 @@ impl<S: Store> Ledger<S> {
     /// Every record of an item's stream, oldest first, found by walking its stream links back from
     /// its last record.
     pub fn history(&mut self, id: &ItemId) -> Result<Option<Vec<(Record, Hash)>>, LedgerError> {
-        let Some(item) = self.projection.load_item(&self.store, id)? else { return Ok(None) };
+        let Some(item) = self.item(id)? else { return Ok(None) };
         let mut next = item.core.pos.last;
         let stream = StreamId::Item(id.clone());
         let mut out = Vec::new();
@@ -616,14 +628,7 @@ impl<S: Store> StateRead for Ledger<S> {
         self.projection.mark()
     }
     fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
-        match self.projection.load_item(&self.store, id) {
-            Ok(item) => Ok(item.cloned()),
-            Err(StoreError::DerivedCorrupt(_)) => {
-                self.rebuild_projection()?;
-                Ok(self.projection.load_item(&self.store, id)?.cloned())
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ledger::item(self, id)
     }
     fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), LedgerError> {
         // Check every stored item decodes before handing any out, so a rebuild never shows an item twice.
