@@ -309,10 +309,10 @@ impl<S: Store> Ledger<S> {
             Command::Correct(e) => Some(&e.item),
             _ => None,
         };
-        if let Some(id) = lead_item {
-            if let Some(item) = self.item(id)? {
-                return Ok(Some(item.core.lead));
-            }
+        if let Some(id) = lead_item
+            && let Some(item) = self.item(id)?
+        {
+            return Ok(Some(item.core.lead));
         }
         Ok(self.registry().info().map(|i| i.admin.clone()))
     }
@@ -386,10 +386,10 @@ impl<S: Store> Ledger<S> {
                 }
             }
         }
-        if result.is_ok() {
-            if let Some(h) = head.filter(|_| !staged.is_empty()) {
-                result = self.store.append(&staged, h.mark()).map_err(LedgerError::from);
-            }
+        if result.is_ok()
+            && let Some(h) = head.filter(|_| !staged.is_empty())
+        {
+            result = self.store.append(&staged, h.mark()).map_err(LedgerError::from);
         }
         match result {
             Ok(()) => {
