@@ -15,7 +15,7 @@ use commitment_ledger::store::HeadMark;
 use commitment_ledger::vocab::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
 use commitment_ledger::{
     ActorId, AreaId, Clock, Code, Command, Date, Hash, ItemId, Ledger, MemStore, NewCommitment, Record, Seq, SourceId,
-    StateRead, Store, StreamVersion, Timestamp,
+    Store, StreamVersion, Timestamp,
 };
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
