@@ -264,7 +264,7 @@ fn crash_cycles(cycles: u64, mode: Snapshots) -> u64 {
         // A quarter of the kills land anywhere from start-up through recovery; the rest a random
         // moment after the first acknowledged append.
         let mut lines = Vec::new();
-        if rng.next() % 4 == 0 {
+        if rng.next().is_multiple_of(4) {
             std::thread::sleep(Duration::from_micros(rng.next() % 60_000));
         } else {
             if let Ok(l) = rx.recv_timeout(Duration::from_secs(10)) {

@@ -146,13 +146,16 @@ fn fill(dir: &Path) -> (BTreeMap<u64, String>, Output) {
     panic!("2000 appends of 12 KB fit on a small file system");
 }
 
-/// What a full disk must look like to the user: exit 3, a message naming the ledger and the full
-/// disk, and nothing half-written once space is back.
+/// What a full disk must look like to the user: exit 3 and this message.
 fn assert_disk_full(dir: &Path, o: &Output) {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(o));
-    let msg = stderr(o);
-    assert!(msg.starts_with(&format!("error: I/O error on {}: ", dir.display())), "{msg}");
-    assert!(msg.contains("No space left on device"), "{msg}");
+    assert_eq!(
+        stderr(o),
+        format!(
+            "error: the disk holding {} is full (no space left on device); nothing of this write was acknowledged",
+            dir.display()
+        )
+    );
 }
 
 #[test]
@@ -172,9 +175,8 @@ fn a_full_tmpfs_refuses_appends_and_loses_nothing() {
     // Still full: a second append fails the same way and writes nothing.
     let again = progress(&dir, "small").expect_err("the disk is full");
     assert_disk_full(&dir, &again);
-    // Reads need space too (sled writes when it opens): verify fails clearly, exit 3.
-    let v = cli(&dir, &["verify"]);
-    assert_eq!(v.status.code(), Some(3), "{}", stderr(&v));
+    // Reads need space too (sled writes when it opens): verify fails the same way, exit 3.
+    assert_disk_full(&dir, &cli(&dir, &["verify"]));
     // Space comes back: everything acknowledged is there, nothing else is broken, appends resume.
     run("mount", &["-o", "remount,size=64m", mnt.to_str().expect("utf-8")]).expect("grows the tmpfs");
     let records = assert_intact(&dir, &acked);
@@ -220,12 +222,10 @@ fn fill_ext4(name: &str) -> Option<Vec<String>> {
                 Err(o) => failures.push(o),
             }
         }
+        // sled sometimes wraps the OS error in its own text; the user sees one message either way.
         for o in &failures {
-            assert_eq!(o.status.code(), Some(3), "{}", stderr(o));
-            let msg = stderr(o);
-            assert!(msg.starts_with(&format!("error: I/O error on {}: ", dir.display())), "{msg}");
-            assert!(msg.contains("No space left on device"), "{msg}");
-            msgs.push(msg.replace(&dir.display().to_string(), "DIR"));
+            assert_disk_full(&dir, o);
+            msgs.push(stderr(o).replace(&dir.display().to_string(), "DIR"));
         }
         (acked, msgs)
     };
@@ -243,17 +243,6 @@ fn fill_ext4(name: &str) -> Option<Vec<String>> {
 #[test]
 fn a_full_ext4_refuses_appends_and_loses_nothing() {
     fill_ext4("a_full_ext4_refuses_appends_and_loses_nothing");
-}
-
-/// On ext4 the disk-full message is a Rust debug dump, not the plain text tmpfs gives.
-#[test]
-#[ignore = "core bug (intermittent, about 1 run in 3): on a full ext4 the append error reads 'I/O error on DIR: Os { code: 28, kind: StorageFull, message: \"No space left on device\" }' (sled's error Debug-formatted; src/sled_store.rs engine())"]
-fn a_full_ext4_gives_a_plain_message() {
-    if let Some(msgs) = fill_ext4("a_full_ext4_gives_a_plain_message") {
-        for m in msgs {
-            assert_eq!(m, "error: I/O error on DIR: No space left on device (os error 28)");
-        }
-    }
 }
 
 #[test]
@@ -309,45 +298,64 @@ fn a_second_process_is_refused_and_nothing_is_written() {
     assert_intact(&dir, &BTreeMap::new());
 }
 
-#[test]
-fn concurrent_cli_appends_are_each_acknowledged_or_refused() {
+/// Runs `n` CLI appends at once on a fresh ledger, `rounds` times; checks that each is acknowledged or
+/// refused with exit 3 and that the ledger keeps exactly the acknowledged ones. Returns the refusals'
+/// messages.
+fn concurrent_appends(n: usize, rounds: usize) -> Vec<String> {
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
-    let children: Vec<_> = (0..8)
-        .map(|i| {
-            Process::new(env!("CARGO_BIN_EXE_commitments"))
-                .arg("--ledger")
-                .arg(&dir)
-                .args(["--json", "progress", "x", "--text"])
-                .arg(format!("concurrent {i}"))
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("spawns")
-        })
-        .collect();
     let mut acked = BTreeMap::new();
-    let mut refused = 0;
-    for c in children {
-        let o = c.wait_with_output().expect("waits");
-        match o.status.code() {
-            Some(0) => {
-                let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-                let a = &v["appended"][0];
-                acked.insert(a["seq"].as_u64().expect("seq"), a["hash"].as_str().expect("hash").to_string());
+    let mut refused = Vec::new();
+    for round in 0..rounds {
+        let children: Vec<_> = (0..n)
+            .map(|i| {
+                // Staggered starts: some find the ledger free, others find it busy in every phase.
+                std::thread::sleep(Duration::from_millis(3));
+                Process::new(env!("CARGO_BIN_EXE_commitments"))
+                    .arg("--ledger")
+                    .arg(&dir)
+                    .args(["--json", "progress", "x", "--text"])
+                    .arg(format!("concurrent {round}.{i}"))
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawns")
+            })
+            .collect();
+        for c in children {
+            let o = c.wait_with_output().expect("waits");
+            match o.status.code() {
+                Some(0) => {
+                    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+                    let a = &v["appended"][0];
+                    acked.insert(a["seq"].as_u64().expect("seq"), a["hash"].as_str().expect("hash").to_string());
+                }
+                Some(3) => refused.push(stderr(&o).replace(&dir.display().to_string(), "DIR")),
+                other => panic!("exit {other:?}: {}", stderr(&o)),
             }
-            Some(3) => {
-                assert!(stderr(&o).contains("is open in another process"), "{}", stderr(&o));
-                refused += 1;
-            }
-            other => panic!("exit {other:?}: {}", stderr(&o)),
         }
     }
-    assert!(!acked.is_empty(), "none of 8 got through");
-    assert_eq!(acked.len() + refused, 8);
+    assert!(!acked.is_empty(), "none got through");
+    assert_eq!(acked.len() + refused.len(), n * rounds);
     let records = assert_intact(&dir, &acked);
     assert_eq!(records, 15 + acked.len() as u64, "refused processes wrote");
+    refused
+}
+
+#[test]
+fn concurrent_cli_appends_are_each_acknowledged_or_refused() {
+    concurrent_appends(8, 3);
+}
+
+/// Every process refused for want of the lock says so.
+#[test]
+#[ignore = "core bug (intermittent): a process that opens a ledger while another holds it sometimes fails with 'I/O error on DIR: No such file or directory (os error 2)' instead of 'open in another process' (sled reads snapshot files before taking its lock; src/sled_store.rs SledStore::open)"]
+fn concurrent_refusals_all_say_the_ledger_is_open_elsewhere() {
+    let expected = "error: the ledger at DIR is open in another process (sled holds an exclusive lock on it)";
+    for m in concurrent_appends(12, 15) {
+        assert_eq!(m, expected);
+    }
 }
 
 /// A ledger this process has closed can be opened again at once.
@@ -415,31 +423,46 @@ fn an_unreadable_watermark_or_registry_is_rebuilt_on_open() {
     }
 }
 
+const GARBAGE_ITEM: &[u8] = &[0xff; 7];
+
 #[test]
-fn an_unreadable_item_is_a_clear_error_until_rebuilt() {
+fn an_unreadable_item_is_found_by_replay_and_rebuilt_when_read() {
+    let base = tempfile::tempdir().expect("tempdir");
+    let dir = base.path().join("ledger");
+    setup(&dir);
+    tamper_derived(&dir, vec![(b"p/item/x".to_vec(), Some(GARBAGE_ITEM.to_vec()))]);
+    let check = cli(&dir, &["replay"]);
+    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("item x differs from its replay"));
+    // Reading the item rebuilds the projection from the log.
+    let show = cli(&dir, &["--json", "show", "x"]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    assert!(String::from_utf8_lossy(&show.stdout).contains("Bonds"));
+    assert_ne!(derived(&dir, b"p/item/x").as_deref(), Some(GARBAGE_ITEM), "not rebuilt");
+    assert!(cli(&dir, &["replay"]).status.success());
+    // So does an append naming its actor.
+    tamper_derived(&dir, vec![(b"p/item/x".to_vec(), Some(GARBAGE_ITEM.to_vec()))]);
+    let o = cli(&dir, &["--json", "progress", "x", "--text", "t", "--actor", "fin"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(cli(&dir, &["replay"]).status.success());
+    assert_intact(&dir, &BTreeMap::new());
+}
+
+/// Every command that reads an item rebuilds an unreadable projection, as `show` does.
+#[test]
+#[ignore = "core bug: with an unreadable projected item, `progress/status/indicator/correct` without --actor (Ledger::default_actor) and `history` (Ledger::history) fail with exit 3 'derived data is unreadable (...); it is rebuilt from the log' and rebuild nothing (src/ledger.rs)"]
+fn every_command_rebuilds_an_unreadable_item() {
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
     let before = head(&dir);
-    tamper_derived(&dir, vec![(b"p/item/x".to_vec(), Some(vec![0xff; 7]))]);
-    let show = cli(&dir, &["show", "x"]);
-    assert_eq!(show.status.code(), Some(3), "{}", stderr(&show));
-    assert!(
-        stderr(&show).starts_with("error: storage engine error: derived item is unreadable: "),
-        "{}",
-        stderr(&show)
-    );
-    let append = progress(&dir, "t").expect_err("refused");
-    assert_eq!(append.status.code(), Some(3), "{}", stderr(&append));
-    assert_eq!(head(&dir), before, "an append went through over an unreadable item");
-    let check = cli(&dir, &["replay"]);
-    assert_eq!(check.status.code(), Some(1), "{}", stderr(&check));
-    assert!(String::from_utf8_lossy(&check.stdout).contains("item x differs from its replay"));
-    let rebuild = cli(&dir, &["replay", "--rebuild"]);
-    assert!(rebuild.status.success(), "{}", stderr(&rebuild));
-    assert!(cli(&dir, &["show", "x"]).status.success());
-    assert_intact(&dir, &BTreeMap::new());
-    progress(&dir, "after the rebuild").expect("appends");
+    for args in [&["history", "x"][..], &["--json", "progress", "x", "--text", "t"]] {
+        tamper_derived(&dir, vec![(b"p/item/x".to_vec(), Some(GARBAGE_ITEM.to_vec()))]);
+        let o = cli(&dir, args);
+        assert!(o.status.success(), "{args:?}: exit {:?}: {}", o.status.code(), stderr(&o));
+        assert_ne!(derived(&dir, b"p/item/x").as_deref(), Some(GARBAGE_ITEM), "{args:?}: not rebuilt");
+    }
+    assert_ne!(head(&dir), before);
 }
 
 #[test]

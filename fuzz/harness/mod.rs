@@ -146,3 +146,117 @@ pub fn model(data: &[u8]) {
     let ops = model::ops_from_bytes(data);
     model::run(&ops, &mut model::MemBackend);
 }
+
+/// A fresh ledger opened by `admin` with the twelve seed areas, as `commitments init` makes it.
+pub fn fresh_ledger() -> Ledger<MemStore> {
+    let clock = fixtures::FixedClock::at(fixtures::now());
+    let mut ledger = Ledger::with_store(MemStore::new(), Box::new(clock)).expect("opens");
+    let areas = commitment_ledger::vocab::SEED_AREAS
+        .iter()
+        .map(|(id, zh, en)| commitment_ledger::event::AreaRegistered {
+            id: commitment_ledger::AreaId::new(*id).expect("valid"),
+            name: zh.to_string(),
+            name_en: Some(en.to_string()),
+        })
+        .collect();
+    ledger.init(fixtures::opened(), areas).expect("init");
+    ledger
+}
+
+/// Import documents (TOML or JSON): parsing never panics; a document the parser accepts is imported
+/// whole or not at all into a fresh ledger; what is imported verifies, its projection equals its
+/// replay, and importing the same document again appends nothing.
+pub fn import_document(data: &[u8]) {
+    use commitment_ledger::import::{self, Outcome};
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(doc) = import::parse(text) else { return };
+    let mut ledger = fresh_ledger();
+    let admin = ActorId::new("admin").expect("valid");
+    let before = ledger.head().expect("opened");
+    match import::import(&mut ledger, &admin, &doc) {
+        Ok(Outcome::Unchanged) => assert_eq!(ledger.head(), Some(before), "an unchanged import moved the head"),
+        Ok(Outcome::Appended { records, counts }) => {
+            assert!(!records.is_empty());
+            assert_eq!(records.iter().map(|_| 1).sum::<usize>(), counts.values().sum::<usize>());
+            for (i, a) in records.iter().enumerate() {
+                assert_eq!(a.seq.0, before.seq.0 + 1 + i as u64, "the import's records are not consecutive");
+            }
+            let again = import::import(&mut ledger, &admin, &doc);
+            assert!(matches!(again, Ok(Outcome::Unchanged)), "re-importing the same document: {again:?}");
+        }
+        Err(_) => assert_eq!(ledger.head(), Some(before), "a refused import wrote something"),
+    }
+    let report = ledger.verify(&mut |_| {}).expect("verifies");
+    assert!(report.ok, "{report:?}");
+    assert_eq!(ledger.check_projection().expect("checks"), Vec::<String>::new());
+}
+
+/// Export bundles for `verify --bundle`: verification never panics on any text; a bundle it accepts
+/// holds one record a line, and is a log a ledger opens undamaged and exports back line for line;
+/// with its head named it still verifies, with another head it does not.
+pub fn bundle(data: &[u8]) {
+    use commitment_ledger::export;
+    let report = export::verify_bundle(&mut &data[..], None, &mut |_| {}).expect("reading memory cannot fail");
+    let lines: Vec<&[u8]> = data.split(|b| *b == b'\n').collect();
+    if !report.ok {
+        let line = report.first_bad_line.expect("a bad bundle names its line");
+        assert!(line >= 1 && line as usize <= lines.len().max(1), "line {line} of {}", lines.len());
+        return;
+    }
+    if report.records == 0 {
+        return;
+    }
+    // One record a line: the rest is a trailing newline at most.
+    let records: Vec<&[u8]> = lines.iter().copied().filter(|l| !l.is_empty()).collect();
+    assert_eq!(records.len() as u64, report.records, "{report:?}");
+    let head = commitment_ledger::Hash::from_hex(report.head.as_deref().expect("a head")).expect("hex");
+    assert!(export::verify_bundle(&mut &data[..], Some(head), &mut |_| {}).expect("reads").ok);
+    let mut other = head;
+    other.0[0] ^= 1;
+    assert!(!export::verify_bundle(&mut &data[..], Some(other), &mut |_| {}).expect("reads").ok);
+    // The stored bytes of the lines make a ledger that exports the same records.
+    let mut store = MemStore::new();
+    for (seq, line) in records.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_slice(line).expect("an accepted line is JSON");
+        let b64 = v["bytes"].as_str().expect("an accepted line has bytes");
+        let bytes = base64_decode(b64);
+        store.log_mut().insert(seq as u64, bytes);
+    }
+    let last = records.len() as u64 - 1;
+    let last_bytes = store.log_mut()[&last].clone();
+    *store.head_mut() = Some(HeadMark { seq: Seq(last), hash: hash_record_bytes(&last_bytes) });
+    let ledger = Ledger::with_store(store, Box::new(fixtures::FixedClock::at(fixtures::now())))
+        .expect("an accepted bundle opens");
+    assert_eq!(ledger.damage(), None);
+    let mut out = Vec::new();
+    export::export(&ledger, &mut out, &mut |_| {}).expect("exports");
+    let again = export::verify_bundle(&mut &out[..], Some(head), &mut |_| {}).expect("reads");
+    assert!(again.ok && again.records == report.records, "{again:?}");
+    for (given, exported) in records.iter().zip(out.split(|b| *b == b'\n')) {
+        let g: serde_json::Value = serde_json::from_slice(given).expect("JSON");
+        let e: serde_json::Value = serde_json::from_slice(exported).expect("JSON");
+        assert_eq!(g, e, "an accepted line differs from the export of its record");
+    }
+}
+
+/// Standard base64 with padding, as bundles write it (a small decoder, so the harness needs no crate).
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("an accepted line's bytes are base64"),
+        }
+    };
+    let s = s.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.chunks(4) {
+        let n = chunk.iter().fold(0u32, |acc, &c| (acc << 6) | val(c)) << (6 * (4 - chunk.len()));
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
