@@ -76,13 +76,34 @@ fn rules(c: &mut Criterion) {
         b.iter_batched(|| command.clone(), |cmd| decide(&core, &progress.actor, now, cmd), BatchSize::SmallInput)
     });
     g.bench_function("core_apply_progress", |b| {
-        b.iter_batched(|| core.items[&item_id].clone(), |mut it| it.apply(progress), BatchSize::SmallInput)
+        b.iter_batched(
+            || core.items[&item_id].clone(),
+            |mut it| {
+                it.apply(progress);
+                it
+            },
+            BatchSize::SmallInput,
+        )
     });
     g.bench_function("item_apply_progress", |b| {
-        b.iter_batched(|| item.clone(), |mut it| it.apply(progress), BatchSize::SmallInput)
+        b.iter_batched(
+            || item.clone(),
+            |mut it| {
+                it.apply(progress);
+                it
+            },
+            BatchSize::SmallInput,
+        )
     });
     g.bench_function("registry_apply_status", |b| {
-        b.iter_batched(|| state.registry.clone(), |mut r| r.apply(status), BatchSize::LargeInput)
+        b.iter_batched(
+            || state.registry.clone(),
+            |mut r| {
+                r.apply(status);
+                r
+            },
+            BatchSize::LargeInput,
+        )
     });
     g.finish();
 }
