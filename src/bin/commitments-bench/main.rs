@@ -493,7 +493,7 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
             Err(e) => run.notes.push(format!("git peer failed: {e:#}")),
         }
     } else {
-        run.notes.push("git peer skipped: git is not installed".into());
+        run.notes.push(skipped(cli, "git peer skipped: git is not installed"));
     }
     if python {
         eprintln!("  SQLite peer on {n} events ({single} single)");
@@ -532,7 +532,7 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
             Err(e) => run.notes.push(format!("SQLite peer failed: {e:#}")),
         }
     } else {
-        run.notes.push("SQLite peer skipped: python3 with sqlite3 is not installed".into());
+        run.notes.push(skipped(cli, "SQLite peer skipped: python3 with sqlite3 is not installed"));
     }
     if es {
         let m = cli.es_events.unwrap_or(if quick { 10_000 } else { 100_000 }).min(n);
@@ -567,7 +567,19 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
             Err(e) => run.notes.push(format!("eventsourcing peer failed: {e:#}")),
         }
     } else {
-        run.notes.push(format!("eventsourcing peer skipped: the library is not installed ({})", peers::PIP_INSTALL));
+        run.notes.push(skipped(
+            cli,
+            &format!("eventsourcing peer skipped: the library is not installed ({})", peers::PIP_INSTALL),
+        ));
     }
     Ok(run)
+}
+
+/// Why a peer was skipped: asked to, or missing.
+fn skipped(cli: &Cli, missing: &str) -> String {
+    if cli.no_peers {
+        format!("{} (--no-peers)", missing.split(':').next().unwrap_or(missing))
+    } else {
+        missing.to_string()
+    }
 }
