@@ -586,11 +586,10 @@ impl<S: Store> Ledger<S> {
         if let Some(h) = self.head {
             unreadable = fold(&mut self.store, &mut p, Until::Seq(h.seq))?;
         }
-        p.write_back(&mut self.store)?;
         // A replay that stopped early would list every later change as a difference: say why it stopped.
         let differences = match unreadable {
             Some(why) => Ok(vec![format!("the log cannot be replayed to its end: {why} (run `commitments verify`)")]),
-            None => crate::projection::differences(&self.store, LIVE, REPLAY),
+            None => p.differences(&mut self.store, LIVE),
         };
         p.discard(&mut self.store)?;
         Ok(differences?)

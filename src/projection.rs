@@ -298,8 +298,46 @@ impl Facts for Projector {
     }
 }
 
+impl Projector {
+    /// What differs, in words, between the projection stored under `stored` and this one (a replay of
+    /// the log): compared in memory when this one never spilled, else byte for byte in the store.
+    pub fn differences<S: Store>(&mut self, store: &mut S, stored: &'static [u8]) -> Result<Vec<String>, StoreError> {
+        if self.spilled {
+            self.write_back(store)?;
+            return differences(store, stored, self.ns);
+        }
+        let mut out = Vec::new();
+        let watermark = codec::encode(&Watermark { format: PROJECTION_FORMAT, mark: self.mark });
+        if store.derived_get(&key(stored, b"watermark"))? != Some(watermark) {
+            out.push("the watermark differs from the replay".to_string());
+        }
+        if store.derived_get(&key(stored, b"registry"))? != Some(codec::encode(&self.registry)) {
+            out.push("the registry (actors, areas, sources) differs from the replay".to_string());
+        }
+        let mut ids: Vec<ItemId> = self.items.keys().cloned().collect();
+        ids.sort();
+        for id in &ids {
+            let Some(item) = self.items.get_mut(id) else { continue };
+            match store.derived_get(&item_key(stored, id))? {
+                None => out.push(format!("item {id} is missing from the projection")),
+                Some(bytes) if bytes != freeze(item) => out.push(format!("item {id} differs from its replay")),
+                Some(_) => {}
+            }
+        }
+        let prefix = key(stored, b"item/");
+        store.derived_scan(&prefix, &mut |k, _| {
+            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            if !ItemId::new(id.clone()).is_ok_and(|i| self.items.contains_key(&i)) {
+                out.push(format!("item {id} is in the projection but not in the log"));
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
+}
+
 /// Compares two stored projections, byte for byte, in constant memory: what differs, in words.
-pub fn differences<S: Store>(store: &S, a: &'static [u8], b: &'static [u8]) -> Result<Vec<String>, StoreError> {
+fn differences<S: Store>(store: &S, a: &'static [u8], b: &'static [u8]) -> Result<Vec<String>, StoreError> {
     let mut out = Vec::new();
     for (name, what) in [(&b"watermark"[..], "the watermark"), (b"registry", "the registry (actors, areas, sources)")] {
         if store.derived_get(&key(a, name))? != store.derived_get(&key(b, name))? {
