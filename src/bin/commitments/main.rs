@@ -895,8 +895,7 @@ fn run(cli: Cli) -> Outcome {
                 .transpose()?;
             let file = std::fs::File::open(path)
                 .map_err(|e| Failure::input(format!("bundle: cannot read {}: {e}", path.display())))?;
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-            let bar = render::progress_bar(len / 700, "verifying bundle");
+            let bar = render::progress_bar(None, "verifying bundle");
             let mut input = std::io::BufReader::with_capacity(1 << 20, file);
             let report = export::verify_bundle(&mut input, expected, &mut |n| bar.set_position(n))
                 .map_err(|e| Failure { code: 3, message: format!("bundle: {}: {e}", path.display()) })?;
@@ -914,7 +913,7 @@ fn run(cli: Cli) -> Outcome {
                         message: format!("out: cannot create {}: {e}", path.display()),
                     })?;
                     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-                    let bar = render::progress_bar(total, "exporting");
+                    let bar = render::progress_bar(Some(total), "exporting");
                     let n = export::export(&ledger, &mut w, &mut |n| bar.set_position(n)).map_err(export_failure)?;
                     bar.finish_and_clear();
                     eprintln!("exported {n} records to {}", path.display());
@@ -929,7 +928,7 @@ fn run(cli: Cli) -> Outcome {
         }
         Cmd::Verify { bundle: None, .. } => {
             let ledger = open(&cli)?;
-            let bar = render::progress_bar(ledger.head().map_or(0, |h| h.seq.0 + 1), "verifying");
+            let bar = render::progress_bar(Some(ledger.head().map_or(0, |h| h.seq.0 + 1)), "verifying");
             let report = ledger.verify(&mut |n| bar.set_position(n))?;
             bar.finish_and_clear();
             render::report(cli.json, &report);

@@ -34,12 +34,14 @@ fn short(h: &Hash) -> String {
     h.to_hex()[..16].to_string()
 }
 
-pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} records ({per_sec}, {eta} left)")
-            .expect("the template is valid"),
-    );
+/// A progress bar on standard error (hidden when it is not a terminal); without a known total, a
+/// counter with its rate.
+pub fn progress_bar(len: Option<u64>, what: &str) -> ProgressBar {
+    let (bar, template) = match len {
+        Some(len) => (ProgressBar::new(len), "{msg} {bar:40} {pos}/{len} records ({per_sec}, {eta} left)"),
+        None => (ProgressBar::new_spinner(), "{msg} {spinner} {pos} records ({per_sec})"),
+    };
+    bar.set_style(ProgressStyle::with_template(template).expect("the templates are valid"));
     bar.set_message(what.to_string());
     bar
 }
