@@ -569,7 +569,7 @@ fn run(cli: Cli) -> Outcome {
             })?;
             let today = Timestamp::now().day(ledger.registry().utc_offset());
             let registry = ledger.registry().clone();
-            let vocab = registry.info().map(|i| i.vocabulary.clone()).unwrap_or_else(Vocabulary::default_v1);
+            let vocab = render::vocab(&registry);
             let mut b = commitment_ledger::summary::SummaryBuilder::new(&registry, &vocab, today);
             ledger.for_each_item(&mut |i| b.add(i))?;
             let showcase = ItemId::new(demo::SHOWCASE_ITEM).expect("valid");
@@ -826,8 +826,7 @@ fn run(cli: Cli) -> Outcome {
                 overdue: *overdue,
             };
             with_state(&cli, at, &mut |state, today| {
-                let vocab =
-                    state.registry().info().map(|i| i.vocabulary.clone()).unwrap_or_else(Vocabulary::default_v1);
+                let vocab = render::vocab(state.registry());
                 let mut items = Vec::new();
                 state.for_each_item(&mut |i| {
                     if filter.matches(i, &vocab, today) {
@@ -840,7 +839,7 @@ fn run(cli: Cli) -> Outcome {
         }
         Cmd::Summary { at } => with_state(&cli, at, &mut |state, today| {
             let registry = state.registry().clone();
-            let vocab = registry.info().map(|i| i.vocabulary.clone()).unwrap_or_else(Vocabulary::default_v1);
+            let vocab = render::vocab(&registry);
             let mut b = commitment_ledger::summary::SummaryBuilder::new(&registry, &vocab, today);
             state.for_each_item(&mut |i| b.add(i))?;
             render::summary(cli.json, cli.english, &registry, &b.finish());

@@ -26,7 +26,8 @@ fn pick<'a>(english: bool, original: &'a str, en: Option<&'a str>) -> &'a str {
     if english { en.unwrap_or(original) } else { original }
 }
 
-fn vocab(registry: &Registry) -> Vocabulary {
+/// The ledger's vocabulary (the default one before record 0).
+pub fn vocab(registry: &Registry) -> Vocabulary {
     registry.info().map(|i| i.vocabulary.clone()).unwrap_or_else(Vocabulary::default_v1)
 }
 
