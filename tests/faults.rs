@@ -350,7 +350,7 @@ fn concurrent_cli_appends_are_each_acknowledged_or_refused() {
 
 /// Every process refused for want of the lock says so.
 #[test]
-#[ignore = "core bug (intermittent): a process that opens a ledger while another holds it sometimes fails with 'I/O error on DIR: No such file or directory (os error 2)' instead of 'open in another process' (sled reads snapshot files before taking its lock; src/sled_store.rs SledStore::open)"]
+#[ignore = "core bug (intermittent): SledStore::open removes snap.*.generating before sled takes its lock (src/sled_store.rs remove_unfinished_snapshots), so a second process deletes the lock holder's snapshot in progress; one of them then fails with 'I/O error on DIR: No such file or directory (os error 2)' or 'I/O error on DIR/snap.<lsn>.generating: No such file or directory' instead of 'open in another process'"]
 fn concurrent_refusals_all_say_the_ledger_is_open_elsewhere() {
     let expected = "error: the ledger at DIR is open in another process (sled holds an exclusive lock on it)";
     for m in concurrent_appends(12, 15) {
@@ -358,16 +358,17 @@ fn concurrent_refusals_all_say_the_ledger_is_open_elsewhere() {
     }
 }
 
-/// A ledger this process has closed can be opened again at once.
+/// A ledger this process has closed can be opened again at once. (Found by the sled model test: sled's
+/// background threads held the lock a few milliseconds after the close, about 1 reopen in 100;
+/// fixed on main by waiting for the lock.)
 #[test]
-#[ignore = "core bug: Ledger::open right after dropping/closing a Ledger on the same directory in the same process intermittently fails with StoreError::Locked ('open in another process') while sled's background threads still hold the lock (src/sled_store.rs)"]
 fn an_in_process_reopen_is_never_refused() {
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
     let admin = ActorId::new("admin").expect("valid");
     let mut refused = 0;
-    for i in 0..300 {
+    for i in 0..60 {
         let mut l = match Ledger::open(&dir) {
             Ok(l) => l,
             Err(LedgerError::Store(StoreError::Locked(_))) => {
@@ -389,7 +390,7 @@ fn an_in_process_reopen_is_never_refused() {
             drop(l);
         }
     }
-    assert_eq!(refused, 0, "{refused} of 300 reopens were refused as 'open in another process'");
+    assert_eq!(refused, 0, "{refused} of 60 reopens were refused as 'open in another process'");
 }
 
 // ---------------------------------------------------------------------------------------------

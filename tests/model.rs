@@ -42,8 +42,9 @@ impl Backend for SledBackend {
     }
 }
 
-/// Opens a ledger that this process has just closed. sled may still hold its lock for some
-/// milliseconds after the close (a known core bug, kept in tests/faults.rs), so retry for up to 2 s.
+/// Opens a ledger that this process has just closed. sled's background threads may hold its lock a
+/// little after the close; the store waits 0.5 s for it, which can be short under load, so retry for
+/// up to 2 s (tests/faults.rs checks that one plain open suffices).
 fn open_retrying(dir: &std::path::Path) -> Ledger<SledStore> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     loop {
