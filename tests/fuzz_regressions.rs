@@ -1,6 +1,7 @@
-//! Guards the decoders, the verifier and the rules against hostile bytes on stable: replays every
-//! committed fuzz corpus file and every crash input through the fuzz harnesses (`fuzz/harness/`),
-//! plus proptest mutations of real records.
+//! Guards the decoders, the verifier, imports, bundles and the CLI's refusals against hostile input
+//! on stable: replays every committed fuzz corpus file and every crash input through the fuzz
+//! harnesses (`fuzz/harness/`), runs proptest mutations of real records, documents and bundles, and
+//! checks every row of the bad-input catalogue (`schema/bad-input.md`) against the binary.
 //!
 //! Crash inputs live in `fuzz/regressions/<target>/`; those that still fail are listed in
 //! [`KNOWN_BUGS`] and replayed by `#[ignore]`d tests named after them.
