@@ -97,7 +97,7 @@ pub struct DateError {
 }
 
 fn is_leap(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// Number of days in a month of a year.
@@ -218,6 +218,14 @@ impl std::str::FromStr for Date {
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// The latest time a record may carry: the end of the year 9999 (dates have four-digit years).
+    pub const MAX: Timestamp = Timestamp(253_402_300_799_999_999);
+
+    /// Whether the time can be a record's acceptance time: not before 1970, not after [`Timestamp::MAX`].
+    pub fn is_valid(self) -> bool {
+        (0..=Timestamp::MAX.0).contains(&self.0)
+    }
+
     /// The system clock, now.
     pub fn now() -> Timestamp {
         Timestamp(jiff::Timestamp::now().as_microsecond())
@@ -225,7 +233,7 @@ impl Timestamp {
 
     /// The calendar day of this moment at a UTC offset given in minutes (Beijing is +480).
     pub fn day(self, utc_offset_minutes: i32) -> Day {
-        let micros = self.0 + i64::from(utc_offset_minutes) * 60_000_000;
+        let micros = self.0.saturating_add(i64::from(utc_offset_minutes) * 60_000_000);
         let ts = jiff::Timestamp::from_microsecond(micros).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let date = ts.to_zoned(jiff::tz::TimeZone::UTC).date();
         Day { year: date.year() as u16, month: date.month() as u8, day: date.day() as u8 }

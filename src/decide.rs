@@ -433,10 +433,10 @@ pub fn check<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, event: &Event
             if facts.item(&e.id).is_some() {
                 return Err(Rejection::Duplicate { what: "item", id: e.id.to_string() });
             }
-            if let Some(s) = &e.source {
-                if !reg.sources.contains_key(s) {
-                    return Err(Rejection::UnknownSource(s.clone()));
-                }
+            if let Some(s) = &e.source
+                && !reg.sources.contains_key(s)
+            {
+                return Err(Rejection::UnknownSource(s.clone()));
             }
             if !reg.areas.contains_key(&e.area) {
                 return Err(Rejection::UnknownArea(e.area.clone()));
@@ -553,10 +553,10 @@ pub fn check<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, event: &Event
             if let Some(d) = &e.due {
                 check_date("due", d)?;
             }
-            if let Some(a) = &e.area {
-                if !reg.areas.contains_key(a) {
-                    return Err(Rejection::UnknownArea(a.clone()));
-                }
+            if let Some(a) = &e.area
+                && !reg.areas.contains_key(a)
+            {
+                return Err(Rejection::UnknownArea(a.clone()));
             }
             check_text("reason", &e.reason)
         }

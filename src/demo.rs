@@ -298,7 +298,6 @@ pub fn run<S: Store>(ledger: &mut Ledger<S>) -> Result<DemoRun, DemoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::StateRead;
     use crate::store::MemStore;
 
     #[test]

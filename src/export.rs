@@ -53,7 +53,7 @@ pub fn export<S: Store>(
             match result {
                 Ok(()) => {
                     written += 1;
-                    if written % 65_536 == 0 {
+                    if written.is_multiple_of(65_536) {
                         progress(written);
                     }
                     ControlFlow::Continue(())
@@ -120,7 +120,7 @@ pub fn verify_bundle(
             bad = Some(b);
             break;
         }
-        if lineno % 65_536 == 0 {
+        if lineno.is_multiple_of(65_536) {
             progress(lineno);
         }
     }
@@ -129,23 +129,23 @@ pub fn verify_bundle(
     let mut report = verifier.finish(bad.clone());
     if bad.is_some() {
         report.first_bad_line = Some(lineno);
-    } else if let Some(expected) = expected_head {
-        if report.head.as_deref() != Some(expected.to_hex().as_str()) {
-            let problem = Problem::BadLine {
-                why: format!(
-                    "the bundle ends with {} but the expected head is {expected}: records were changed or removed at the end",
-                    report
-                        .head
-                        .as_deref()
-                        .map_or("no records".to_string(), |h| format!("record {} hashing to {h}", records - 1))
-                ),
-            };
-            report.ok = false;
-            report.first_bad_seq = Some(records.saturating_sub(1));
-            report.first_bad_line = Some(records.max(1));
-            report.problem_kind = Some(problem.kind());
-            report.problem = Some(problem.to_string());
-        }
+    } else if let Some(expected) = expected_head
+        && report.head.as_deref() != Some(expected.to_hex().as_str())
+    {
+        let problem = Problem::BadLine {
+            why: format!(
+                "the bundle ends with {} but the expected head is {expected}: records were changed or removed at the end",
+                report
+                    .head
+                    .as_deref()
+                    .map_or("no records".to_string(), |h| format!("record {} hashing to {h}", records - 1))
+            ),
+        };
+        report.ok = false;
+        report.first_bad_seq = Some(records.saturating_sub(1));
+        report.first_bad_line = Some(records.max(1));
+        report.problem_kind = Some(problem.kind());
+        report.problem = Some(problem.to_string());
     }
     Ok(report)
 }

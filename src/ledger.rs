@@ -60,12 +60,6 @@ pub enum LedgerError {
     Damaged(String),
 }
 
-impl From<(usize, Rejection)> for LedgerError {
-    fn from((index, rejection): (usize, Rejection)) -> LedgerError {
-        LedgerError::Rejected { index, rejection }
-    }
-}
-
 /// The last record of the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {
@@ -224,11 +218,6 @@ fn load_live<S: Store>(store: &mut S, head: Option<Head>) -> Result<(Projector, 
     }
 }
 
-/// Whether an error means the stored projection is unreadable (and should be rebuilt).
-fn derived_corrupt(e: &LedgerError) -> bool {
-    matches!(e, LedgerError::Store(StoreError::DerivedCorrupt(_)))
-}
-
 impl<S: Store> Ledger<S> {
     /// Opens a ledger over a store: derives the head from the log, compares it with the stored head,
     /// loads the projection and catches it up (or rebuilds it when its watermark is not on the log).
@@ -320,12 +309,24 @@ impl<S: Store> Ledger<S> {
             Command::Correct(e) => Some(&e.item),
             _ => None,
         };
-        if let Some(id) = lead_item {
-            if let Some(item) = self.projection.load_item(&self.store, id)? {
-                return Ok(Some(item.core.lead.clone()));
-            }
+        if let Some(id) = lead_item
+            && let Some(item) = self.item(id)?
+        {
+            return Ok(Some(item.core.lead));
         }
         Ok(self.registry().info().map(|i| i.admin.clone()))
+    }
+
+    /// One item as of the head; an unreadable stored projection is rebuilt from the log first.
+    pub fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
+        match self.projection.load_item(&self.store, id) {
+            Ok(item) => Ok(item.cloned()),
+            Err(StoreError::DerivedCorrupt(_)) => {
+                self.rebuild_projection()?;
+                Ok(self.projection.load_item(&self.store, id)?.cloned())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Appends one command as one record, durably.
@@ -338,18 +339,23 @@ impl<S: Store> Ledger<S> {
     /// refused or the store fails, none. Each command is decided against the state left by the ones
     /// before it.
     pub fn append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Appended>, LedgerError> {
-        match self.try_append_batch(commands.clone()) {
-            Err(e) if derived_corrupt(&e) => {
-                self.rebuild_projection()?;
-                self.try_append_batch(commands)
-            }
-            other => other,
-        }
-    }
-
-    fn try_append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Appended>, LedgerError> {
         if let Some(why) = &self.damaged {
             return Err(LedgerError::Damaged(why.clone()));
+        }
+        // Load every item the batch touches first: an unreadable projection is rebuilt from the log
+        // now, before anything is staged on top of it.
+        for (_, command) in &commands {
+            if let Some(id) = command_item(command) {
+                match self.projection.load_item(&self.store, id) {
+                    Err(StoreError::DerivedCorrupt(_)) => {
+                        self.rebuild_projection()?;
+                        break;
+                    }
+                    other => {
+                        other?;
+                    }
+                }
+            }
         }
         let before = self.head;
         let now = self.clock.now().max(before.map_or(Timestamp(0), |h| h.time));
@@ -380,10 +386,10 @@ impl<S: Store> Ledger<S> {
                 }
             }
         }
-        if result.is_ok() {
-            if let Some(h) = head.filter(|_| !staged.is_empty()) {
-                result = self.store.append(&staged, h.mark()).map_err(LedgerError::from);
-            }
+        if result.is_ok()
+            && let Some(h) = head.filter(|_| !staged.is_empty())
+        {
+            result = self.store.append(&staged, h.mark()).map_err(LedgerError::from);
         }
         match result {
             Ok(()) => {
@@ -491,7 +497,7 @@ impl<S: Store> Ledger<S> {
     /// Every record of an item's stream, oldest first, found by walking its stream links back from
     /// its last record.
     pub fn history(&mut self, id: &ItemId) -> Result<Option<Vec<(Record, Hash)>>, LedgerError> {
-        let Some(item) = self.projection.load_item(&self.store, id)? else { return Ok(None) };
+        let Some(item) = self.item(id)? else { return Ok(None) };
         let mut next = item.core.pos.last;
         let stream = StreamId::Item(id.clone());
         let mut out = Vec::new();
@@ -622,14 +628,7 @@ impl<S: Store> StateRead for Ledger<S> {
         self.projection.mark()
     }
     fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
-        match self.projection.load_item(&self.store, id) {
-            Ok(item) => Ok(item.cloned()),
-            Err(StoreError::DerivedCorrupt(_)) => {
-                self.rebuild_projection()?;
-                Ok(self.projection.load_item(&self.store, id)?.cloned())
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ledger::item(self, id)
     }
     fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), LedgerError> {
         // Check every stored item decodes before handing any out, so a rebuild never shows an item twice.

@@ -1,5 +1,8 @@
 //! The on-disk store: sled 0.34.7, three trees, and the fsyncs sled does not do itself.
 //!
+//! Files: sled's own (`conf`, `db`, `blobs/`, `snap.*`) and `lock`, which an open store holds locked
+//! (flock) so that a second process is refused before it reads anything.
+//!
 //! Trees: `log` (key: seq as 8 bytes big-endian; value: record bytes), `meta` (`format`, `head`) and
 //! `derived` (projections, each carrying the watermark it reflects). This is the only module that
 //! imports sled.
@@ -19,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 const FORMAT_KEY: &[u8] = b"format";
+/// The file this store locks, so that one process at a time opens a ledger.
+const LOCK_FILE: &str = "lock";
 const HEAD_KEY: &[u8] = b"head";
 /// The marker `meta/format` holds in a store this version writes.
 pub const STORE_FORMAT: &[u8] = b"commitment-ledger store v1";
@@ -32,6 +37,8 @@ pub struct SledStore {
     derived: sled::Tree,
     data_file: File,
     dir_handle: File,
+    /// Held (locked) while the store is open.
+    _lock: Option<File>,
     /// Modification times of the ledger directory and of `blobs/` at their last fsync.
     dir_mtime: Option<SystemTime>,
     blobs_mtime: Option<SystemTime>,
@@ -66,8 +73,12 @@ impl SledStore {
     /// Opens the ledger directory `dir`. With `create`, a missing or empty directory becomes a new
     /// store; without it, it is an error.
     pub fn open(dir: &Path, create: bool) -> Result<SledStore, StoreError> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(rd) => rd.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+        let entries: Vec<String> = match std::fs::read_dir(dir) {
+            Ok(rd) => rd
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name != LOCK_FILE)
+                .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if !create {
                     return Err(StoreError::Missing(dir.to_path_buf()));
@@ -96,6 +107,22 @@ impl SledStore {
                 path: dir.to_path_buf(),
                 why: format!("it holds other files ({})", found.join(", ")),
             });
+        }
+        // Our own lock first: a second process is refused here, before it touches any file.
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = match std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path) {
+            Ok(f) => Some(f),
+            // On a read-only file system an existing lock file can still be locked; without one, sled's
+            // own attempt to open the database reports the read-only file system.
+            Err(e) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem => File::open(&lock_path).ok(),
+            Err(e) => return Err(io(&lock_path)(e)),
+        };
+        if let Some(lock) = &lock {
+            match lock.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.to_path_buf())),
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+            }
         }
         if is_sled {
             remove_unfinished_snapshots(dir)?;
@@ -139,6 +166,7 @@ impl SledStore {
             derived,
             data_file,
             dir_handle,
+            _lock: lock,
             dir_mtime: None,
             blobs_mtime: None,
             known_blobs: HashSet::new(),
@@ -190,8 +218,8 @@ impl SledStore {
     }
 }
 
-/// Opens sled, waiting briefly when the lock is held: a ledger dropped by this process a moment ago
-/// releases its lock only when sled's background threads have finished.
+/// Opens sled, waiting (up to 10 s) when its lock is held: with our own lock taken, only a ledger
+/// dropped by this process a moment ago can still hold it, until sled's background threads finish.
 fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
     let mut attempt = 0;
     loop {
@@ -205,7 +233,7 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(ref e)) if e.to_string().contains("could not acquire lock") => {
                 attempt += 1;
-                if attempt > 20 {
+                if attempt > 400 {
                     return Err(StoreError::Locked(dir.to_path_buf()));
                 }
                 std::thread::sleep(std::time::Duration::from_millis(25));

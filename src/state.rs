@@ -421,10 +421,10 @@ impl ItemState {
             }
             Event::CommitmentReassigned(_) => self.reassignments += 1,
             Event::EntryCorrected(e) => {
-                if let Some(p) = self.latest_progress.as_mut().filter(|p| p.entry == e.entry) {
-                    if let Some(t) = &e.text {
-                        p.text = t.clone();
-                    }
+                if let Some(p) = self.latest_progress.as_mut().filter(|p| p.entry == e.entry)
+                    && let Some(t) = &e.text
+                {
+                    p.text = t.clone();
                 }
                 if let Some(v) = &e.value {
                     for ind in &mut self.indicators {

@@ -38,7 +38,7 @@ pub enum StoreError {
     #[error("the stored head is unreadable: {0}")]
     HeadUnreadable(String),
     /// Another process has the ledger open.
-    #[error("the ledger at {0} is open in another process (sled holds an exclusive lock on it)")]
+    #[error("the ledger at {0} is open in another process (it holds the ledger's lock)")]
     Locked(PathBuf),
     /// No ledger exists at the path.
     #[error("no ledger at {0} (create one with `commitments init`)")]

@@ -53,6 +53,11 @@ pub enum Problem {
         /// This record's time.
         time: Timestamp,
     },
+    /// The record's time is before 1970 or after the year 9999.
+    BadTime {
+        /// The stored time, in microseconds.
+        time: Timestamp,
+    },
     /// The record's stream is not the stream its event belongs to.
     WrongStream {
         /// The stream stored.
@@ -116,6 +121,7 @@ impl Problem {
             Problem::SeqMismatch { .. } => "seq_mismatch",
             Problem::BrokenLink { .. } => "broken_link",
             Problem::TimeWentBack { .. } => "time_went_back",
+            Problem::BadTime { .. } => "bad_time",
             Problem::WrongStream { .. } => "wrong_stream",
             Problem::StreamBroken { .. } => "stream_broken",
             Problem::Illegal(_) => "illegal_event",
@@ -148,6 +154,9 @@ impl fmt::Display for Problem {
                     time.format(0),
                     previous.format(0)
                 )
+            }
+            Problem::BadTime { time } => {
+                write!(f, "the record's time ({} µs after 1970) is not a time a record can carry", time.0)
             }
             Problem::WrongStream { stored, event } => {
                 write!(f, "the record is filed under stream {stored} but its event belongs to {event}")
@@ -316,6 +325,9 @@ impl Verifier {
         }
         if rec.prev != self.prev {
             return Err(Problem::BrokenLink { expected: self.prev, found: rec.prev });
+        }
+        if !rec.time.is_valid() {
+            return Err(Problem::BadTime { time: rec.time });
         }
         if rec.time < self.prev_time {
             return Err(Problem::TimeWentBack { previous: self.prev_time, time: rec.time });

@@ -232,7 +232,7 @@ fn crash_cycles(cycles: u64) {
         // A third of the kills land anywhere from start-up through recovery (when sled writes a
         // snapshot); the rest a random moment after the first acknowledged append.
         let mut lines = Vec::new();
-        if rng.next() % 3 == 0 {
+        if rng.next().is_multiple_of(3) {
             std::thread::sleep(Duration::from_micros(rng.next() % 150_000));
         } else {
             if let Ok(l) = rx.recv_timeout(Duration::from_secs(10)) {

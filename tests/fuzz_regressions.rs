@@ -424,7 +424,7 @@ proptest! {
 mod catalogue {
     use commitment_ledger::ids::StreamVersion;
     use commitment_ledger::store::{HeadMark, Store};
-    use commitment_ledger::{Ledger, LedgerError, Seq, SledStore, StateRead, StoreError};
+    use commitment_ledger::{Ledger, LedgerError, Seq, SledStore, StoreError};
     use std::path::{Path, PathBuf};
     use std::process::{Command, Output};
 

@@ -15,7 +15,7 @@ use commitment_ledger::store::HeadMark;
 use commitment_ledger::vocab::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
 use commitment_ledger::{
     ActorId, AreaId, Clock, Code, Command, Date, Hash, ItemId, Ledger, MemStore, NewCommitment, Record, Seq, SourceId,
-    StateRead, Store, StreamVersion, Timestamp,
+    Store, StreamVersion, Timestamp,
 };
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -98,7 +98,7 @@ fn expected() -> Expected {
 }
 
 fn unhex(line: &str) -> Vec<u8> {
-    assert!(line.len() % 2 == 0, "odd number of hex digits");
+    assert!(line.len().is_multiple_of(2), "odd number of hex digits");
     (0..line.len()).step_by(2).map(|i| u8::from_str_radix(&line[i..i + 2], 16).unwrap()).collect()
 }
 

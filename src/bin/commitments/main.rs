@@ -983,7 +983,7 @@ fn remove_new_store(dir: &std::path::Path, existed: bool) {
         let _ = std::fs::remove_dir_all(dir);
         return;
     }
-    for name in ["conf", "db", "blobs"] {
+    for name in ["conf", "db", "blobs", "lock"] {
         let path = dir.join(name);
         let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
     }
