@@ -21,6 +21,15 @@ use std::time::{Duration, Instant};
 const CHILD_DIR: &str = "COMMITMENTS_CRASH_CHILD_DIR";
 const CHILD_CYCLE: &str = "COMMITMENTS_CRASH_CHILD_CYCLE";
 
+/// The tests here start processes and hold ledger locks. A process started by one test's thread holds
+/// a copy of every descriptor open in this process until it execs, another test's lock included, so
+/// they run one at a time (see `an_in_process_reopen_is_never_refused_while_another_thread_spawns`
+/// in tests/faults.rs).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn actor(s: &str) -> ActorId {
     ActorId::new(s).expect("valid")
 }
@@ -95,6 +104,7 @@ fn progress(text: String) -> Command {
 #[test]
 #[ignore = "the child process of the crash tests; does nothing unless they start it"]
 fn crash_child() {
+    let _serial = serial();
     let Some(dir) = std::env::var_os(CHILD_DIR) else { return };
     let cycle = std::env::var(CHILD_CYCLE).unwrap_or_default();
     let dir = Path::new(&dir);
@@ -284,6 +294,7 @@ fn cycles() -> u64 {
 /// Every acknowledged append survives SIGKILL, and the ledger opens by itself after every kill.
 #[test]
 fn acknowledged_appends_survive_sigkill() {
+    let _serial = serial();
     crash_cycles(cycles());
 }
 
@@ -292,6 +303,7 @@ fn acknowledged_appends_survive_sigkill() {
 /// crash test above (about one kill in a hundred); the store now removes such files before opening.
 #[test]
 fn a_snapshot_left_unfinished_by_a_kill_does_not_stop_the_ledger_opening() {
+    let _serial = serial();
     let dir = tempfile::tempdir().expect("tempdir");
     create(dir.path());
     let mut acked = BTreeMap::new();
@@ -311,6 +323,7 @@ fn a_snapshot_left_unfinished_by_a_kill_does_not_stop_the_ledger_opening() {
 /// invocation that printed its JSON before the kill is acknowledged.
 #[test]
 fn cli_appends_survive_sigkill() {
+    let _serial = serial();
     let mut rng = Rng(seed());
     let dir = tempfile::tempdir().expect("tempdir");
     create(dir.path());

@@ -22,6 +22,15 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)]
 mod fixtures;
 
+/// The tests here start processes and hold ledger locks. A process started by one test's thread holds
+/// a copy of every descriptor open in this process until it execs, another test's lock included, so
+/// they run one at a time (see `an_in_process_reopen_is_never_refused_while_another_thread_spawns`
+/// in tests/faults.rs).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn cli(dir: &Path, args: &[&str]) -> Output {
     Process::new(env!("CARGO_BIN_EXE_commitments"))
         .arg("--ledger")
@@ -160,6 +169,7 @@ fn assert_disk_full(dir: &Path, o: &Output) {
 
 #[test]
 fn a_full_tmpfs_refuses_appends_and_loses_nothing() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let mnt = base.path().join("mnt");
     std::fs::create_dir(&mnt).expect("mkdir");
@@ -242,11 +252,13 @@ fn fill_ext4(name: &str) -> Option<Vec<String>> {
 
 #[test]
 fn a_full_ext4_refuses_appends_and_loses_nothing() {
+    let _serial = serial();
     fill_ext4("a_full_ext4_refuses_appends_and_loses_nothing");
 }
 
 #[test]
 fn a_read_only_ledger_is_refused_clearly_and_left_intact() {
+    let _serial = serial();
     let name = "a_read_only_ledger_is_refused_clearly_and_left_intact";
     let base = tempfile::tempdir().expect("tempdir");
     let src = base.path().join("src");
@@ -279,15 +291,14 @@ fn a_read_only_ledger_is_refused_clearly_and_left_intact() {
 
 #[test]
 fn a_second_process_is_refused_and_nothing_is_written() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
     let before = head(&dir);
     let held = open(&dir);
-    let expected = format!(
-        "error: the ledger at {} is open in another process (sled holds an exclusive lock on it)",
-        dir.display()
-    );
+    let expected =
+        format!("error: the ledger at {} is open in another process (it holds the ledger's lock)", dir.display());
     for args in [&["--json", "progress", "x", "--text", "t"][..], &["verify"], &["list"]] {
         let o = cli(&dir, args);
         assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
@@ -345,6 +356,7 @@ fn concurrent_appends(n: usize, rounds: usize) -> Vec<String> {
 
 #[test]
 fn concurrent_cli_appends_are_each_acknowledged_or_refused() {
+    let _serial = serial();
     concurrent_appends(8, 3);
 }
 
@@ -352,23 +364,21 @@ fn concurrent_cli_appends_are_each_acknowledged_or_refused() {
 #[test]
 #[ignore = "core bug (intermittent): SledStore::open removes snap.*.generating before sled takes its lock (src/sled_store.rs remove_unfinished_snapshots), so a second process deletes the lock holder's snapshot in progress; one of them then fails with 'I/O error on DIR: No such file or directory (os error 2)' or 'I/O error on DIR/snap.<lsn>.generating: No such file or directory' instead of 'open in another process'"]
 fn concurrent_refusals_all_say_the_ledger_is_open_elsewhere() {
-    let expected = "error: the ledger at DIR is open in another process (sled holds an exclusive lock on it)";
+    let _serial = serial();
+    let expected = "error: the ledger at DIR is open in another process (it holds the ledger's lock)";
     for m in concurrent_appends(12, 15) {
         assert_eq!(m, expected);
     }
 }
 
-/// A ledger this process has closed can be opened again at once. (Found by the sled model test: sled's
-/// background threads held the lock a few milliseconds after the close, about 1 reopen in 100;
-/// fixed on main by waiting for the lock.)
-#[test]
-fn an_in_process_reopen_is_never_refused() {
+/// Closes and reopens a ledger `n` times; returns how many opens were refused as locked.
+fn reopen_refusals(n: usize) -> usize {
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
     let admin = ActorId::new("admin").expect("valid");
     let mut refused = 0;
-    for i in 0..60 {
+    for i in 0..n {
         let mut l = match Ledger::open(&dir) {
             Ok(l) => l,
             Err(LedgerError::Store(StoreError::Locked(_))) => {
@@ -390,7 +400,30 @@ fn an_in_process_reopen_is_never_refused() {
             drop(l);
         }
     }
-    assert_eq!(refused, 0, "{refused} of 60 reopens were refused as 'open in another process'");
+    refused
+}
+
+/// A ledger this process has closed can be opened again at once, even while another thread of the
+/// process starts child processes (a server running hooks, a test harness): each fork holds a copy
+/// of the lock file's descriptor until it execs. (`tests/model.rs` checks the plain reopen, in a test
+/// binary that starts no processes.)
+#[test]
+#[ignore = "core bug (intermittent): SledStore::open takes its lock file with try_lock and no wait (src/sled_store.rs); a fork by another thread still holds the closed store's flock until it execs, so an in-process reopen fails with 'open in another process'"]
+fn an_in_process_reopen_is_never_refused_while_another_thread_spawns() {
+    let _serial = serial();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spawner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = Process::new("true").status();
+            }
+        })
+    };
+    let refused = reopen_refusals(100);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    spawner.join().expect("joins");
+    assert_eq!(refused, 0, "{refused} of 100 reopens were refused as 'open in another process'");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,6 +441,7 @@ fn derived(dir: &Path, key: &[u8]) -> Option<Vec<u8>> {
 
 #[test]
 fn an_unreadable_watermark_or_registry_is_rebuilt_on_open() {
+    let _serial = serial();
     for key in [&b"p/watermark"[..], b"p/registry"] {
         let base = tempfile::tempdir().expect("tempdir");
         let dir = base.path().join("ledger");
@@ -428,6 +462,7 @@ const GARBAGE_ITEM: &[u8] = &[0xff; 7];
 
 #[test]
 fn an_unreadable_item_is_found_by_replay_and_rebuilt_when_read() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
@@ -453,6 +488,7 @@ fn an_unreadable_item_is_found_by_replay_and_rebuilt_when_read() {
 #[test]
 #[ignore = "core bug: with an unreadable projected item, `progress/status/indicator/correct` without --actor (Ledger::default_actor) and `history` (Ledger::history) fail with exit 3 'derived data is unreadable (...); it is rebuilt from the log' and rebuild nothing (src/ledger.rs)"]
 fn every_command_rebuilds_an_unreadable_item() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
@@ -468,6 +504,7 @@ fn every_command_rebuilds_an_unreadable_item() {
 
 #[test]
 fn a_wrong_or_missing_item_is_found_by_replay_and_fixed_by_rebuild() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
@@ -514,6 +551,7 @@ fn report(text: &str) -> Command {
 
 #[test]
 fn a_failed_store_append_writes_nothing_and_the_next_one_continues() {
+    let _serial = serial();
     let (ledger, clock) = sample();
     let mut store = ledger.store().clone();
     drop(ledger);
@@ -551,6 +589,7 @@ fn a_failed_store_append_writes_nothing_and_the_next_one_continues() {
 
 #[test]
 fn a_truncated_log_is_damaged_refuses_appends_and_verify_names_it() {
+    let _serial = serial();
     let (ledger, clock) = sample();
     let mut store = ledger.store().clone();
     drop(ledger);
