@@ -354,19 +354,14 @@ fn concurrent_appends(n: usize, rounds: usize) -> Vec<String> {
     refused
 }
 
+/// Every process refused for want of the lock says so. (Found here: a second process deleted the
+/// holder's unfinished sled snapshot before taking the lock, and one of them failed with 'No such file
+/// or directory'; fixed on main in d1275d2 by a lock file taken first.)
 #[test]
-fn concurrent_cli_appends_are_each_acknowledged_or_refused() {
-    let _serial = serial();
-    concurrent_appends(8, 3);
-}
-
-/// Every process refused for want of the lock says so.
-#[test]
-#[ignore = "core bug (intermittent): SledStore::open removes snap.*.generating before sled takes its lock (src/sled_store.rs remove_unfinished_snapshots), so a second process deletes the lock holder's snapshot in progress; one of them then fails with 'I/O error on DIR: No such file or directory (os error 2)' or 'I/O error on DIR/snap.<lsn>.generating: No such file or directory' instead of 'open in another process'"]
-fn concurrent_refusals_all_say_the_ledger_is_open_elsewhere() {
+fn concurrent_cli_appends_are_each_acknowledged_or_refused_clearly() {
     let _serial = serial();
     let expected = "error: the ledger at DIR is open in another process (it holds the ledger's lock)";
-    for m in concurrent_appends(12, 15) {
+    for m in concurrent_appends(12, 8) {
         assert_eq!(m, expected);
     }
 }
@@ -485,8 +480,9 @@ fn an_unreadable_item_is_found_by_replay_and_rebuilt_when_read() {
 }
 
 /// Every command that reads an item rebuilds an unreadable projection, as `show` does.
+/// (Found here: `history` and appends without --actor failed with exit 3 until a rebuild; fixed on
+/// main in d1275d2.)
 #[test]
-#[ignore = "core bug: with an unreadable projected item, `progress/status/indicator/correct` without --actor (Ledger::default_actor) and `history` (Ledger::history) fail with exit 3 'derived data is unreadable (...); it is rebuilt from the log' and rebuild nothing (src/ledger.rs)"]
 fn every_command_rebuilds_an_unreadable_item() {
     let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");

@@ -120,21 +120,6 @@ pub fn verifier(data: &[u8]) {
     }
 }
 
-/// The verifier target as the fuzzer runs it: [`verifier`], minus inputs that only reach a known,
-/// recorded bug (so that the campaign goes on past it). The stable tests replay with [`verifier`].
-pub fn verifier_fuzz(data: &[u8]) {
-    // tests/fuzz_regressions.rs `verifier_time_near_i64_max`: Timestamp::day overflows.
-    let near_the_edge = frames::decode(data).iter().any(|(_, b)| {
-        b.get(41..49).is_some_and(|t| {
-            let t = i64::from_le_bytes(t.try_into().expect("8 bytes"));
-            t.checked_abs().is_none_or(|a| a > i64::MAX - 1_000_000_000_000)
-        })
-    });
-    if !near_the_edge {
-        verifier(data);
-    }
-}
-
 /// Every item of a ledger's live projection, in id order.
 pub fn items<S: commitment_ledger::Store>(ledger: &mut Ledger<S>) -> Vec<commitment_ledger::state::ItemState> {
     let mut out = Vec::new();
