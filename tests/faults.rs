@@ -24,8 +24,7 @@ mod fixtures;
 
 /// The tests here start processes and hold ledger locks. A process started by one test's thread holds
 /// a copy of every descriptor open in this process until it execs, another test's lock included, so
-/// they run one at a time (see `an_in_process_reopen_is_never_refused_while_another_thread_spawns`
-/// in tests/faults.rs).
+/// they run one at a time (see `an_in_process_reopen_is_never_refused_while_another_thread_spawns`).
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
@@ -68,8 +67,8 @@ fn progress(dir: &Path, text: &str) -> Result<(u64, String), Output> {
     Ok((a["seq"].as_u64().expect("seq"), a["hash"].as_str().expect("hash").to_string()))
 }
 
-/// Opens a ledger, retrying while this process's previous handle still holds sled's lock (the core
-/// bug kept in `an_in_process_reopen_is_never_refused`).
+/// Opens a ledger, retrying while the lock is held by a process that is just ending (or by a fork's
+/// copy of this process's descriptors: `an_in_process_reopen_is_never_refused_while_another_thread_spawns`).
 fn open(dir: &Path) -> Ledger<SledStore> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
