@@ -7,7 +7,7 @@
 //! up from its watermark, or rebuilt when the watermark is not on the log.
 
 use crate::codec;
-use crate::event::Event;
+use crate::event::{CommitmentAmended, Event};
 use crate::ids::{ItemId, Seq, StreamId};
 use crate::record::{Hash, Record};
 use crate::state::{Facts, ItemCore, ItemState, Registry};
@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 /// Version of the derived layout; a store holding another version is rebuilt from the log.
-pub const PROJECTION_FORMAT: u32 = 1;
+pub const PROJECTION_FORMAT: u32 = 2;
 /// Write back after this many records.
 pub const WRITE_BACK_EVERY: u64 = 200_000;
 /// Most items held in memory; more are written back and evicted.
@@ -40,6 +40,61 @@ fn key(ns: &[u8], name: &[u8]) -> Vec<u8> {
 
 fn item_key(ns: &[u8], id: &ItemId) -> Vec<u8> {
     [ns, b"item/", id.as_str().as_bytes()].concat()
+}
+
+/// The stored form of an item: its state without the two texts the log already holds (the wording,
+/// and the latest progress report's text), which [`thaw`] reads back from their records. This keeps
+/// write-backs small: most updates change a few fields of an item, not its texts.
+fn freeze(item: &mut ItemState) -> Vec<u8> {
+    let text = std::mem::take(&mut item.text);
+    let progress = item.latest_progress.as_mut().map(|p| std::mem::take(&mut p.text));
+    let bytes = codec::encode(item);
+    item.text = text;
+    if let (Some(p), Some(t)) = (item.latest_progress.as_mut(), progress) {
+        p.text = t;
+    }
+    bytes
+}
+
+/// An item from its stored form, with its texts read back from the log.
+fn thaw<S: Store + ?Sized>(store: &S, bytes: &[u8]) -> Result<ItemState, StoreError> {
+    let mut item: ItemState = codec::decode(bytes).map_err(|e| unreadable("item", e))?;
+    let record = |seq: Seq| -> Result<Event, StoreError> {
+        let bytes = store.get(seq)?.ok_or_else(|| {
+            StoreError::DerivedCorrupt(format!("item {} names record {seq}, which is missing", item.id))
+        })?;
+        let rec = Record::decode(&bytes).map_err(|e| unreadable("text record", e))?;
+        Ok(rec.event)
+    };
+    item.text = match record(item.text_seq)? {
+        Event::CommitmentRecorded(e) => e.text,
+        Event::CommitmentAmended(CommitmentAmended { text: Some(t), .. }) => t,
+        _ => {
+            return Err(StoreError::DerivedCorrupt(format!(
+                "item {}: record {} holds no wording",
+                item.id, item.text_seq
+            )));
+        }
+    };
+    if let Some(p) = &item.latest_progress {
+        let corrected = item.corrections.iter().rev().filter(|c| c.entry == p.entry).find_map(|c| c.text.clone());
+        let text = match corrected {
+            Some(t) => t,
+            None => match record(p.seq)? {
+                Event::ProgressReported(e) => e.text,
+                _ => {
+                    return Err(StoreError::DerivedCorrupt(format!(
+                        "item {}: record {} is not a progress report",
+                        item.id, p.seq
+                    )));
+                }
+            },
+        };
+        if let Some(p) = item.latest_progress.as_mut() {
+            p.text = text;
+        }
+    }
+    Ok(item)
 }
 
 /// Why derived data could not be read (it is then rebuilt).
@@ -121,7 +176,7 @@ impl Projector {
     pub fn load_item<S: Store>(&mut self, store: &S, id: &ItemId) -> Result<Option<&ItemState>, StoreError> {
         if !self.items.contains_key(id) {
             let Some(bytes) = store.derived_get(&item_key(self.ns, id))? else { return Ok(None) };
-            let item: ItemState = codec::decode(&bytes).map_err(|e| unreadable("item", e))?;
+            let item = thaw(store, &bytes)?;
             self.items.insert(id.clone(), item);
         }
         Ok(self.items.get(id))
@@ -162,8 +217,8 @@ impl Projector {
         }
         let mut puts = Vec::with_capacity(self.dirty.len() + 2);
         for id in self.dirty.drain() {
-            if let Some(item) = self.items.get(&id) {
-                puts.push((item_key(self.ns, &id), Some(codec::encode(item))));
+            if let Some(item) = self.items.get_mut(&id) {
+                puts.push((item_key(self.ns, &id), Some(freeze(item))));
             }
         }
         if self.registry_dirty {
@@ -190,13 +245,13 @@ impl Projector {
     pub fn for_each_item<S: Store>(&mut self, store: &mut S, f: &mut dyn FnMut(&ItemState)) -> Result<(), StoreError> {
         self.write_back(store)?;
         let mut err = None;
-        store.derived_scan(&key(self.ns, b"item/"), &mut |_, v| match codec::decode::<ItemState>(v) {
+        store.derived_scan(&key(self.ns, b"item/"), &mut |_, v| match thaw(&*store, v) {
             Ok(item) => {
                 f(&item);
                 ControlFlow::Continue(())
             }
             Err(e) => {
-                err = Some(unreadable("item", e));
+                err = Some(e);
                 ControlFlow::Break(())
             }
         })?;

@@ -118,11 +118,7 @@ impl SledStore {
             Err(e) => return Err(io(&lock_path)(e)),
         };
         if let Some(lock) = &lock {
-            match lock.try_lock() {
-                Ok(()) => {}
-                Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.to_path_buf())),
-                Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
-            }
+            take_lock(lock, dir, &lock_path)?;
         }
         if is_sled {
             remove_unfinished_snapshots(dir)?;
@@ -215,6 +211,23 @@ impl SledStore {
             Some((k, _)) => Seq::from_key(&k).map_or(0, |s| s.0 + 1),
             None => 0,
         })
+    }
+}
+
+/// Takes the ledger's lock. A copy of a lock held by this process can linger for a moment in a child
+/// process between its fork and its exec, so a refusal is retried for up to 200 ms before it is final.
+fn take_lock(lock: &File, dir: &Path, lock_path: &Path) -> Result<(), StoreError> {
+    let mut attempts = 0;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if attempts < 10 => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.to_path_buf())),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(lock_path)(e)),
+        }
     }
 }
 

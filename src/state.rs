@@ -308,6 +308,8 @@ pub struct ItemState {
     pub title_en: Option<String>,
     /// Wording.
     pub text: String,
+    /// The record that holds the current wording (its recording, or the amendment that changed it).
+    pub text_seq: Seq,
     /// How it was stated.
     pub kind: Kind,
     /// When done or started, as stated.
@@ -347,6 +349,7 @@ impl ItemState {
             title: e.title.clone(),
             title_en: e.title_en.clone(),
             text: e.text.clone(),
+            text_seq: rec.seq,
             kind: e.kind,
             on: e.on,
             due: e.due,
@@ -414,6 +417,7 @@ impl ItemState {
                 }
                 if let Some(t) = &e.text {
                     self.text = t.clone();
+                    self.text_seq = rec.seq;
                 }
                 if let Some(d) = e.due {
                     self.due = Some(d);
