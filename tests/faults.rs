@@ -400,9 +400,9 @@ fn reopen_refusals(n: usize) -> usize {
 /// A ledger this process has closed can be opened again at once, even while another thread of the
 /// process starts child processes (a server running hooks, a test harness): each fork holds a copy
 /// of the lock file's descriptor until it execs. (`tests/model.rs` checks the plain reopen, in a test
-/// binary that starts no processes.)
+/// binary that starts no processes.) Found here (about 3 reopens in 10 were refused); fixed on main in
+/// de44db1 by retrying the lock briefly.
 #[test]
-#[ignore = "core bug (intermittent): SledStore::open takes its lock file with try_lock and no wait (src/sled_store.rs); a fork by another thread still holds the closed store's flock until it execs, so an in-process reopen fails with 'open in another process'"]
 fn an_in_process_reopen_is_never_refused_while_another_thread_spawns() {
     let _serial = serial();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
