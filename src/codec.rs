@@ -14,6 +14,14 @@ pub const MAX_RECORD_BYTES: usize = 256 * 1024;
 pub const CONFIG: Configuration<LittleEndian, Fixint, Limit<MAX_RECORD_BYTES>> =
     bincode::config::standard().with_little_endian().with_fixed_int_encoding().with_limit::<MAX_RECORD_BYTES>();
 
+/// Largest derived value (a projection's registry or item) read back. Derived data is not a record:
+/// the registry grows with the number of sources, well past a record's limit.
+pub const MAX_DERIVED_BYTES: usize = 256 * 1024 * 1024;
+
+/// The same layout with the derived-data limit.
+pub const DERIVED_CONFIG: Configuration<LittleEndian, Fixint, Limit<MAX_DERIVED_BYTES>> =
+    bincode::config::standard().with_little_endian().with_fixed_int_encoding().with_limit::<MAX_DERIVED_BYTES>();
+
 /// Why stored bytes could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -66,6 +74,16 @@ pub fn encode_into<T: Serialize>(value: &T, out: &mut Vec<u8>) {
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     let (value, used) =
         bincode::serde::decode_from_slice(bytes, CONFIG).map_err(|e| CodecError::Bincode(e.to_string()))?;
+    if used != bytes.len() {
+        return Err(CodecError::TrailingBytes { extra: bytes.len() - used });
+    }
+    Ok(value)
+}
+
+/// Decodes derived data (projections), with [`MAX_DERIVED_BYTES`] as the limit.
+pub fn decode_derived<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    let (value, used) =
+        bincode::serde::decode_from_slice(bytes, DERIVED_CONFIG).map_err(|e| CodecError::Bincode(e.to_string()))?;
     if used != bytes.len() {
         return Err(CodecError::TrailingBytes { extra: bytes.len() - used });
     }

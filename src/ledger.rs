@@ -143,12 +143,14 @@ fn decode_at(seq: u64, bytes: &[u8]) -> Result<Record, LedgerError> {
 /// Records folded per scan of the store.
 const CHUNK: usize = 4096;
 
-/// Folds the log into `p` from its watermark through `until`. Stops early at the first record that
+/// Folds the log into `p` from its watermark through `until`, writing back only when `p` wants to (a
+/// full cache; for the live projection, many unwritten records). Stops early at the first record that
 /// does not decode or does not continue the log, and says where.
 fn fold<S: Store>(store: &mut S, p: &mut Projector, until: Until) -> Result<Option<String>, LedgerError> {
     loop {
         let mut expected = p.next_seq().0;
         let mut chunk = Vec::new();
+        let mut last_hash = Hash::ZERO;
         let mut done = false;
         let mut bad = None;
         store.scan(Seq(expected), &mut |key, bytes| {
@@ -168,19 +170,30 @@ fn fold<S: Store>(store: &mut S, p: &mut Projector, until: Until) -> Result<Opti
                 done = true;
                 return ControlFlow::Break(());
             }
-            chunk.push((rec, hash_record_bytes(bytes)));
+            chunk.push(rec);
             expected += 1;
-            if chunk.len() >= CHUNK { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            if chunk.len() >= CHUNK {
+                // Only the chunk's last record is ever a watermark: hash just that one.
+                last_hash = hash_record_bytes(bytes);
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         })?;
         let full = chunk.len() >= CHUNK;
-        for (rec, hash) in &chunk {
-            p.apply(store, rec, *hash)?;
+        if !full && let Some(last) = chunk.last() {
+            last_hash = store.get(last.seq)?.map(|b| hash_record_bytes(&b)).unwrap_or_default();
+        }
+        for rec in &chunk {
+            p.apply(store, rec)?;
+        }
+        if let Some(last) = chunk.last() {
+            p.set_mark(HeadMark { seq: last.seq, hash: last_hash });
         }
         if p.wants_write_back() {
             p.write_back(store)?;
         }
         if done || !full {
-            p.write_back(store)?;
             return Ok(bad);
         }
     }
@@ -207,15 +220,20 @@ fn load_live<S: Store>(store: &mut S, head: Option<Head>) -> Result<(Projector, 
         None => Projector::empty(store, LIVE)?,
     };
     let Some(h) = head else { return Ok((p, None)) };
-    match fold(store, &mut p, Until::Seq(h.seq)) {
-        Ok(bad) => Ok((p, bad)),
+    if p.next_seq() > h.seq {
+        return Ok((p, None));
+    }
+    let (mut p, bad) = match fold(store, &mut p, Until::Seq(h.seq)) {
+        Ok(bad) => (p, bad),
         Err(LedgerError::Store(StoreError::DerivedCorrupt(_))) => {
             let mut p = Projector::empty(store, LIVE)?;
             let bad = fold(store, &mut p, Until::Seq(h.seq))?;
-            Ok((p, bad))
+            (p, bad)
         }
-        Err(e) => Err(e),
-    }
+        Err(e) => return Err(e),
+    };
+    p.write_back(store)?;
+    Ok((p, bad))
 }
 
 impl<S: Store> Ledger<S> {
@@ -367,10 +385,11 @@ impl<S: Store> Ledger<S> {
             let staged_one = self.stage(&actor, now, command, head);
             match staged_one {
                 Ok((rec, bytes, hash)) => {
-                    if let Err(e) = self.projection.apply(&self.store, &rec, hash) {
+                    if let Err(e) = self.projection.apply(&self.store, &rec) {
                         result = Err(e.into());
                         break;
                     }
+                    self.projection.set_mark(HeadMark { seq: rec.seq, hash });
                     let a = Appended { seq: rec.seq, hash, time: now };
                     head = Some(Head { seq: rec.seq, hash, time: now });
                     staged.push((rec.seq, bytes));
@@ -547,7 +566,8 @@ impl<S: Store> Ledger<S> {
         Ok(v.finish(bad))
     }
 
-    /// The state as it was through `until`, projected into the replay namespace of the store.
+    /// The state as it was through `until`: folded in memory, spilling into the store's replay
+    /// namespace only when it holds more items than the cache.
     pub fn replay(&mut self, until: Until) -> Result<Replayed<'_, S>, LedgerError> {
         let mut p = Projector::empty(&mut self.store, REPLAY)?;
         let bad = fold(&mut self.store, &mut p, until)?;
@@ -566,11 +586,10 @@ impl<S: Store> Ledger<S> {
         if let Some(h) = self.head {
             unreadable = fold(&mut self.store, &mut p, Until::Seq(h.seq))?;
         }
-        p.write_back(&mut self.store)?;
         // A replay that stopped early would list every later change as a difference: say why it stopped.
         let differences = match unreadable {
             Some(why) => Ok(vec![format!("the log cannot be replayed to its end: {why} (run `commitments verify`)")]),
-            None => crate::projection::differences(&self.store, LIVE, REPLAY),
+            None => p.differences(&mut self.store, LIVE),
         };
         p.discard(&mut self.store)?;
         Ok(differences?)
@@ -584,6 +603,7 @@ impl<S: Store> Ledger<S> {
         if let Some(h) = self.head {
             unreadable = fold(&mut self.store, &mut p, Until::Seq(h.seq))?;
         }
+        p.write_back(&mut self.store)?;
         let reached = p.mark().map(|m| m.seq);
         self.projection = p;
         match unreadable {

@@ -58,7 +58,7 @@ fn freeze(item: &mut ItemState) -> Vec<u8> {
 
 /// An item from its stored form, with its texts read back from the log.
 fn thaw<S: Store + ?Sized>(store: &S, bytes: &[u8]) -> Result<ItemState, StoreError> {
-    let mut item: ItemState = codec::decode(bytes).map_err(|e| unreadable("item", e))?;
+    let mut item: ItemState = codec::decode_derived(bytes).map_err(|e| unreadable("item", e))?;
     let record = |seq: Seq| -> Result<Event, StoreError> {
         let bytes = store.get(seq)?.ok_or_else(|| {
             StoreError::DerivedCorrupt(format!("item {} names record {seq}, which is missing", item.id))
@@ -110,10 +110,13 @@ pub struct Projector {
     items: HashMap<ItemId, ItemState>,
     dirty: HashSet<ItemId>,
     registry_dirty: bool,
-    /// The last record folded in.
+    /// The last record folded in (its hash is set with [`Projector::set_mark`]).
     mark: Option<HeadMark>,
     /// Records folded in since the last write-back.
     pending: u64,
+    /// Whether the store holds items of this projection (loaded from it, or written back to it); if
+    /// not, every item is in memory and reads need not touch the store.
+    spilled: bool,
 }
 
 impl Projector {
@@ -133,18 +136,19 @@ impl Projector {
             registry_dirty: true,
             mark: None,
             pending: 0,
+            spilled: false,
         })
     }
 
     /// The projection stored in a namespace, if it is readable and of this format.
     pub fn load<S: Store>(store: &S, ns: &'static [u8]) -> Result<Option<Projector>, StoreError> {
         let Some(w) = store.derived_get(&key(ns, b"watermark"))? else { return Ok(None) };
-        let Ok(w) = codec::decode::<Watermark>(&w) else { return Ok(None) };
+        let Ok(w) = codec::decode_derived::<Watermark>(&w) else { return Ok(None) };
         if w.format != PROJECTION_FORMAT {
             return Ok(None);
         }
         let registry = match store.derived_get(&key(ns, b"registry"))? {
-            Some(bytes) => match codec::decode::<Registry>(&bytes) {
+            Some(bytes) => match codec::decode_derived::<Registry>(&bytes) {
                 Ok(r) => r,
                 Err(_) => return Ok(None),
             },
@@ -159,6 +163,7 @@ impl Projector {
             registry_dirty: false,
             mark: w.mark,
             pending: 0,
+            spilled: true,
         }))
     }
 
@@ -182,8 +187,9 @@ impl Projector {
         Ok(self.items.get(id))
     }
 
-    /// Folds in the next record of the log.
-    pub fn apply<S: Store>(&mut self, store: &S, rec: &Record, hash: Hash) -> Result<(), StoreError> {
+    /// Folds in the next record of the log. Its hash is recorded by [`Projector::set_mark`], which must
+    /// be called before the next write-back (callers hash only the records they mark).
+    pub fn apply<S: Store>(&mut self, store: &S, rec: &Record) -> Result<(), StoreError> {
         self.registry.apply(rec);
         match (&rec.stream, &rec.event) {
             (StreamId::Item(id), Event::CommitmentRecorded(e)) => {
@@ -200,14 +206,20 @@ impl Projector {
             }
             _ => self.registry_dirty = true,
         }
-        self.mark = Some(HeadMark { seq: rec.seq, hash });
+        self.mark = Some(HeadMark { seq: rec.seq, hash: Hash::ZERO });
         self.pending += 1;
         Ok(())
     }
 
-    /// Whether enough has accumulated to write back.
+    /// Records the last record folded in, with its hash: the watermark the next write-back stores.
+    pub fn set_mark(&mut self, mark: HeadMark) {
+        self.mark = Some(mark);
+    }
+
+    /// Whether enough has accumulated to write back: the cache is full, or (for the live projection)
+    /// so many records are unwritten that catching up after a crash would be slow.
     pub fn wants_write_back(&self) -> bool {
-        self.pending >= WRITE_BACK_EVERY || self.items.len() > CACHE_ITEMS
+        self.items.len() > CACHE_ITEMS || (self.ns == LIVE && self.pending >= WRITE_BACK_EVERY)
     }
 
     /// Writes dirty items, the registry and the watermark in one batch; evicts the cache if it is full.
@@ -227,6 +239,7 @@ impl Projector {
         let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark };
         puts.push((key(self.ns, b"watermark"), Some(codec::encode(&w))));
         store.derived_write(puts)?;
+        self.spilled = true;
         self.registry_dirty = false;
         self.pending = 0;
         if self.items.len() > CACHE_ITEMS {
@@ -241,8 +254,15 @@ impl Projector {
         self.dirty.clear();
     }
 
-    /// Calls `f` with every item, in id order. Writes back first, so the store holds them all.
+    /// Calls `f` with every item, in id order: from memory when they are all there, else from the
+    /// store after writing back.
     pub fn for_each_item<S: Store>(&mut self, store: &mut S, f: &mut dyn FnMut(&ItemState)) -> Result<(), StoreError> {
+        if !self.spilled {
+            let mut items: Vec<&ItemState> = self.items.values().collect();
+            items.sort_by(|a, b| a.id.cmp(&b.id));
+            items.into_iter().for_each(f);
+            return Ok(());
+        }
         self.write_back(store)?;
         let mut err = None;
         store.derived_scan(&key(self.ns, b"item/"), &mut |_, v| match thaw(&*store, v) {
@@ -278,8 +298,46 @@ impl Facts for Projector {
     }
 }
 
+impl Projector {
+    /// What differs, in words, between the projection stored under `stored` and this one (a replay of
+    /// the log): compared in memory when this one never spilled, else byte for byte in the store.
+    pub fn differences<S: Store>(&mut self, store: &mut S, stored: &'static [u8]) -> Result<Vec<String>, StoreError> {
+        if self.spilled {
+            self.write_back(store)?;
+            return differences(store, stored, self.ns);
+        }
+        let mut out = Vec::new();
+        let watermark = codec::encode(&Watermark { format: PROJECTION_FORMAT, mark: self.mark });
+        if store.derived_get(&key(stored, b"watermark"))? != Some(watermark) {
+            out.push("the watermark differs from the replay".to_string());
+        }
+        if store.derived_get(&key(stored, b"registry"))? != Some(codec::encode(&self.registry)) {
+            out.push("the registry (actors, areas, sources) differs from the replay".to_string());
+        }
+        let mut ids: Vec<ItemId> = self.items.keys().cloned().collect();
+        ids.sort();
+        for id in &ids {
+            let Some(item) = self.items.get_mut(id) else { continue };
+            match store.derived_get(&item_key(stored, id))? {
+                None => out.push(format!("item {id} is missing from the projection")),
+                Some(bytes) if bytes != freeze(item) => out.push(format!("item {id} differs from its replay")),
+                Some(_) => {}
+            }
+        }
+        let prefix = key(stored, b"item/");
+        store.derived_scan(&prefix, &mut |k, _| {
+            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            if !ItemId::new(id.clone()).is_ok_and(|i| self.items.contains_key(&i)) {
+                out.push(format!("item {id} is in the projection but not in the log"));
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(out)
+    }
+}
+
 /// Compares two stored projections, byte for byte, in constant memory: what differs, in words.
-pub fn differences<S: Store>(store: &S, a: &'static [u8], b: &'static [u8]) -> Result<Vec<String>, StoreError> {
+fn differences<S: Store>(store: &S, a: &'static [u8], b: &'static [u8]) -> Result<Vec<String>, StoreError> {
     let mut out = Vec::new();
     for (name, what) in [(&b"watermark"[..], "the watermark"), (b"registry", "the registry (actors, areas, sources)")] {
         if store.derived_get(&key(a, name))? != store.derived_get(&key(b, name))? {
