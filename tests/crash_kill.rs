@@ -21,6 +21,15 @@ use std::time::{Duration, Instant};
 const CHILD_DIR: &str = "COMMITMENTS_CRASH_CHILD_DIR";
 const CHILD_CYCLE: &str = "COMMITMENTS_CRASH_CHILD_CYCLE";
 
+/// The tests here start processes and hold ledger locks. A process started by one test's thread holds
+/// a copy of every descriptor open in this process until it execs, another test's lock included, so
+/// they run one at a time (see `an_in_process_reopen_is_never_refused_while_another_thread_spawns`
+/// in tests/faults.rs).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn actor(s: &str) -> ActorId {
     ActorId::new(s).expect("valid")
 }
@@ -29,8 +38,9 @@ fn item() -> commitment_ledger::ItemId {
     commitment_ledger::ItemId::new("0771-fin-bonds").expect("valid")
 }
 
-/// Opens a ledger, retrying while sled still holds the lock of a ledger this process just closed
-/// (a known core bug, see tests/faults.rs); another process's lock is gone once it is dead.
+/// Opens a ledger. The store waits up to 0.5 s for a lock that a ledger this process just closed still
+/// holds (sled's background threads); under load that can be short, so wait up to 5 s here. A killed
+/// process's lock is gone at once.
 fn try_open(dir: &Path) -> Result<Ledger<SledStore>, LedgerError> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -94,6 +104,7 @@ fn progress(text: String) -> Command {
 #[test]
 #[ignore = "the child process of the crash tests; does nothing unless they start it"]
 fn crash_child() {
+    let _serial = serial();
     let Some(dir) = std::env::var_os(CHILD_DIR) else { return };
     let cycle = std::env::var(CHILD_CYCLE).unwrap_or_default();
     let dir = Path::new(&dir);
@@ -156,41 +167,9 @@ fn seed() -> u64 {
     s | 1
 }
 
-/// How a check treats sled's leftover `snap.*.generating` file (sled issue 1527): a kill during a
-/// snapshot leaves an empty or partial one, and sled 0.34.7 then refuses to open the database
-/// ("Read corrupted data"), so the ledger never opens again.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Snapshots {
-    /// Fail: the ledger must open by itself (the core bug, an ignored test while it is open).
-    Strict,
-    /// Remove the leftover file before opening, as the store should, and count how often.
-    RemoveLeftover,
-}
-
-/// Removes `snap.*.generating` files; returns how many.
-fn remove_leftover_snapshots(dir: &Path) -> usize {
-    let mut n = 0;
-    for e in std::fs::read_dir(dir).expect("lists").filter_map(Result::ok) {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with("snap.") && name.ends_with(".generating") {
-            std::fs::remove_file(e.path()).expect("removes");
-            n += 1;
-        }
-    }
-    n
-}
-
 /// Everything that must hold after a crash, given the acknowledged records (seq → hash).
-fn check(dir: &Path, acked: &BTreeMap<u64, String>, context: &str, mode: Snapshots) -> (Ledger<SledStore>, bool) {
-    let mut needed_workaround = false;
-    let opened = match try_open(dir) {
-        Err(e) if mode == Snapshots::RemoveLeftover && e.to_string().contains("corrupted") => {
-            needed_workaround = remove_leftover_snapshots(dir) > 0;
-            try_open(dir)
-        }
-        r => r,
-    };
-    let mut ledger = opened.unwrap_or_else(|e| {
+fn check(dir: &Path, acked: &BTreeMap<u64, String>, context: &str) -> Ledger<SledStore> {
+    let mut ledger = try_open(dir).unwrap_or_else(|e| {
         let keep = std::env::temp_dir().join(format!("crash-kill-failed-{}", std::process::id()));
         let _ = std::process::Command::new("cp").arg("-a").arg(dir).arg(&keep).status();
         let files: Vec<String> = std::fs::read_dir(dir)
@@ -226,18 +205,17 @@ fn check(dir: &Path, acked: &BTreeMap<u64, String>, context: &str, mode: Snapsho
     assert_eq!(live, replayed, "{context}: the projection differs from the replay");
     let history = ledger.history(&item()).expect("reads").expect("the item exists");
     assert_eq!(history.len() as u64, live[0].core.pos.next.0, "{context}: history length");
-    (ledger, needed_workaround)
+    ledger
 }
 
-/// Kills `cycles` children at random moments; returns how many reopens needed the leftover
-/// snapshot removed.
-fn crash_cycles(cycles: u64, mode: Snapshots) -> u64 {
+/// Kills `cycles` children at random moments and checks the ledger after each.
+fn crash_cycles(cycles: u64) {
     let mut rng = Rng(seed());
     let dir = tempfile::tempdir().expect("tempdir");
     create(dir.path());
     let exe = std::env::current_exe().expect("the test binary");
     let mut acked: BTreeMap<u64, String> = BTreeMap::new();
-    let (mut killed_busy, mut appends, mut workarounds) = (0, 0, 0);
+    let (mut killed_busy, mut appends) = (0, 0);
     let started = Instant::now();
     for cycle in 0..cycles {
         let mut child = Process::new(&exe)
@@ -261,11 +239,11 @@ fn crash_cycles(cycles: u64, mode: Snapshots) -> u64 {
                 line.clear();
             }
         });
-        // A quarter of the kills land anywhere from start-up through recovery; the rest a random
-        // moment after the first acknowledged append.
+        // A third of the kills land anywhere from start-up through recovery (when sled writes a
+        // snapshot); the rest a random moment after the first acknowledged append.
         let mut lines = Vec::new();
-        if rng.next().is_multiple_of(4) {
-            std::thread::sleep(Duration::from_micros(rng.next() % 60_000));
+        if rng.next().is_multiple_of(3) {
+            std::thread::sleep(Duration::from_micros(rng.next() % 150_000));
         } else {
             if let Ok(l) = rx.recv_timeout(Duration::from_secs(10)) {
                 lines.push(l);
@@ -292,8 +270,7 @@ fn crash_cycles(cycles: u64, mode: Snapshots) -> u64 {
         appends += n;
         killed_busy += u64::from(n > 0);
         let context = format!("cycle {cycle} (after {n} acknowledged appends)");
-        let (mut ledger, w) = check(dir.path(), &acked, &context, mode);
-        workarounds += u64::from(w);
+        let mut ledger = check(dir.path(), &acked, &context);
         // Appending resumes in another process, continuing the log.
         let head = ledger.head().expect("not empty").seq.0;
         let a = ledger.append(&actor("fin"), progress(format!("parent after cycle {cycle}"))).expect("appends");
@@ -301,41 +278,52 @@ fn crash_cycles(cycles: u64, mode: Snapshots) -> u64 {
         acked.insert(a.seq.0, a.hash.to_hex());
         ledger.close().expect("closes");
     }
-    let (ledger, w) = check(dir.path(), &acked, "the end", mode);
-    workarounds += u64::from(w);
+    let ledger = check(dir.path(), &acked, "the end");
     eprintln!(
-        "{cycles} kills in {:.1}s: {killed_busy} while appending, {appends} appends acknowledged by children, \
-         {} records, {workarounds} reopens needed sled's leftover snapshot removed",
+        "{cycles} kills in {:.1}s: {killed_busy} while appending, {appends} appends acknowledged by children, {} records",
         started.elapsed().as_secs_f64(),
         ledger.head().map_or(0, |h| h.seq.0 + 1)
     );
     assert!(killed_busy * 2 >= cycles, "only {killed_busy} of {cycles} kills hit a child that was appending");
-    workarounds
 }
 
 fn cycles() -> u64 {
     std::env::var("COMMITMENTS_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(100)
 }
 
-/// Every acknowledged append survives SIGKILL, once sled's leftover snapshot file is removed (the
-/// store should do that itself: see the ignored test below).
+/// Every acknowledged append survives SIGKILL, and the ledger opens by itself after every kill.
 #[test]
 fn acknowledged_appends_survive_sigkill() {
-    crash_cycles(cycles(), Snapshots::RemoveLeftover);
+    let _serial = serial();
+    crash_cycles(cycles());
 }
 
-/// The ledger opens by itself after every SIGKILL. Fails while the store leaves sled 0.34.7 to trip
-/// over a `snap.*.generating` file left by a kill during a snapshot (sled issue 1527).
+/// A kill while sled writes a snapshot leaves `snap.<lsn>.generating`, which sled 0.34.7 would read
+/// as the newest snapshot and refuse to open ("Read corrupted data", sled issue 1527). Found by the
+/// crash test above (about one kill in a hundred); the store now removes such files before opening.
 #[test]
-#[ignore = "core bug: after a SIGKILL during a sled snapshot, Ledger::open fails with 'storage engine error: Read corrupted data' until snap.*.generating is removed (src/sled_store.rs SledStore::open)"]
-fn the_ledger_opens_by_itself_after_every_sigkill() {
-    assert_eq!(crash_cycles(cycles(), Snapshots::Strict), 0);
+fn a_snapshot_left_unfinished_by_a_kill_does_not_stop_the_ledger_opening() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    create(dir.path());
+    let mut acked = BTreeMap::new();
+    {
+        let mut l = open(dir.path());
+        let a = l.append(&actor("fin"), progress("before the kill".into())).expect("appends");
+        acked.insert(a.seq.0, a.hash.to_hex());
+        l.close().expect("closes");
+    }
+    // As a kill between creating the file and renaming it leaves it: empty, sorting after the others.
+    std::fs::write(dir.path().join("snap.FFFFFFFFFFFFFFF0.generating"), b"").expect("writes");
+    let mut l = check(dir.path(), &acked, "after an unfinished snapshot");
+    l.append(&actor("fin"), progress("after".into())).expect("appends");
 }
 
 /// The same through the command-line binary: `commitments progress` killed at random moments; each
 /// invocation that printed its JSON before the kill is acknowledged.
 #[test]
 fn cli_appends_survive_sigkill() {
+    let _serial = serial();
     let mut rng = Rng(seed());
     let dir = tempfile::tempdir().expect("tempdir");
     create(dir.path());
@@ -364,8 +352,7 @@ fn cli_appends_survive_sigkill() {
             let a = &v["appended"][0];
             acked.insert(a["seq"].as_u64().expect("seq"), a["hash"].as_str().expect("hash").to_string());
         }
-        let (ledger, _) = check(dir.path(), &acked, &format!("cli cycle {cycle}"), Snapshots::RemoveLeftover);
-        drop(ledger);
+        drop(check(dir.path(), &acked, &format!("cli cycle {cycle}")));
     }
     eprintln!("40 CLI runs: {killed_running} killed while running, {} acknowledged", acked.len());
     assert!(killed_running >= 5 && !acked.is_empty(), "{killed_running} killed, {} acknowledged", acked.len());

@@ -22,6 +22,14 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)]
 mod fixtures;
 
+/// The tests here start processes and hold ledger locks. A process started by one test's thread holds
+/// a copy of every descriptor open in this process until it execs, another test's lock included, so
+/// they run one at a time (see `an_in_process_reopen_is_never_refused_while_another_thread_spawns`).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn cli(dir: &Path, args: &[&str]) -> Output {
     Process::new(env!("CARGO_BIN_EXE_commitments"))
         .arg("--ledger")
@@ -59,8 +67,8 @@ fn progress(dir: &Path, text: &str) -> Result<(u64, String), Output> {
     Ok((a["seq"].as_u64().expect("seq"), a["hash"].as_str().expect("hash").to_string()))
 }
 
-/// Opens a ledger, retrying while this process's previous handle still holds sled's lock (the core
-/// bug kept in `an_in_process_reopen_is_never_refused`).
+/// Opens a ledger, retrying while the lock is held by a process that is just ending (or by a fork's
+/// copy of this process's descriptors: `an_in_process_reopen_is_never_refused_while_another_thread_spawns`).
 fn open(dir: &Path) -> Ledger<SledStore> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -160,6 +168,7 @@ fn assert_disk_full(dir: &Path, o: &Output) {
 
 #[test]
 fn a_full_tmpfs_refuses_appends_and_loses_nothing() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let mnt = base.path().join("mnt");
     std::fs::create_dir(&mnt).expect("mkdir");
@@ -242,11 +251,13 @@ fn fill_ext4(name: &str) -> Option<Vec<String>> {
 
 #[test]
 fn a_full_ext4_refuses_appends_and_loses_nothing() {
+    let _serial = serial();
     fill_ext4("a_full_ext4_refuses_appends_and_loses_nothing");
 }
 
 #[test]
 fn a_read_only_ledger_is_refused_clearly_and_left_intact() {
+    let _serial = serial();
     let name = "a_read_only_ledger_is_refused_clearly_and_left_intact";
     let base = tempfile::tempdir().expect("tempdir");
     let src = base.path().join("src");
@@ -279,15 +290,14 @@ fn a_read_only_ledger_is_refused_clearly_and_left_intact() {
 
 #[test]
 fn a_second_process_is_refused_and_nothing_is_written() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
     let before = head(&dir);
     let held = open(&dir);
-    let expected = format!(
-        "error: the ledger at {} is open in another process (sled holds an exclusive lock on it)",
-        dir.display()
-    );
+    let expected =
+        format!("error: the ledger at {} is open in another process (it holds the ledger's lock)", dir.display());
     for args in [&["--json", "progress", "x", "--text", "t"][..], &["verify"], &["list"]] {
         let o = cli(&dir, args);
         assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
@@ -343,31 +353,26 @@ fn concurrent_appends(n: usize, rounds: usize) -> Vec<String> {
     refused
 }
 
+/// Every process refused for want of the lock says so. (Found here: a second process deleted the
+/// holder's unfinished sled snapshot before taking the lock, and one of them failed with 'No such file
+/// or directory'; fixed on main in d1275d2 by a lock file taken first.)
 #[test]
-fn concurrent_cli_appends_are_each_acknowledged_or_refused() {
-    concurrent_appends(8, 3);
-}
-
-/// Every process refused for want of the lock says so.
-#[test]
-#[ignore = "core bug (intermittent): a process that opens a ledger while another holds it sometimes fails with 'I/O error on DIR: No such file or directory (os error 2)' instead of 'open in another process' (sled reads snapshot files before taking its lock; src/sled_store.rs SledStore::open)"]
-fn concurrent_refusals_all_say_the_ledger_is_open_elsewhere() {
-    let expected = "error: the ledger at DIR is open in another process (sled holds an exclusive lock on it)";
-    for m in concurrent_appends(12, 15) {
+fn concurrent_cli_appends_are_each_acknowledged_or_refused_clearly() {
+    let _serial = serial();
+    let expected = "error: the ledger at DIR is open in another process (it holds the ledger's lock)";
+    for m in concurrent_appends(12, 8) {
         assert_eq!(m, expected);
     }
 }
 
-/// A ledger this process has closed can be opened again at once.
-#[test]
-#[ignore = "core bug: Ledger::open right after dropping/closing a Ledger on the same directory in the same process intermittently fails with StoreError::Locked ('open in another process') while sled's background threads still hold the lock (src/sled_store.rs)"]
-fn an_in_process_reopen_is_never_refused() {
+/// Closes and reopens a ledger `n` times; returns how many opens were refused as locked.
+fn reopen_refusals(n: usize) -> usize {
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
     let admin = ActorId::new("admin").expect("valid");
     let mut refused = 0;
-    for i in 0..300 {
+    for i in 0..n {
         let mut l = match Ledger::open(&dir) {
             Ok(l) => l,
             Err(LedgerError::Store(StoreError::Locked(_))) => {
@@ -389,7 +394,30 @@ fn an_in_process_reopen_is_never_refused() {
             drop(l);
         }
     }
-    assert_eq!(refused, 0, "{refused} of 300 reopens were refused as 'open in another process'");
+    refused
+}
+
+/// A ledger this process has closed can be opened again at once, even while another thread of the
+/// process starts child processes (a server running hooks, a test harness): each fork holds a copy
+/// of the lock file's descriptor until it execs. (`tests/model.rs` checks the plain reopen, in a test
+/// binary that starts no processes.) Found here (about 3 reopens in 10 were refused); fixed on main in
+/// de44db1 by retrying the lock briefly.
+#[test]
+fn an_in_process_reopen_is_never_refused_while_another_thread_spawns() {
+    let _serial = serial();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spawner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = Process::new("true").status();
+            }
+        })
+    };
+    let refused = reopen_refusals(100);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    spawner.join().expect("joins");
+    assert_eq!(refused, 0, "{refused} of 100 reopens were refused as 'open in another process'");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,6 +435,7 @@ fn derived(dir: &Path, key: &[u8]) -> Option<Vec<u8>> {
 
 #[test]
 fn an_unreadable_watermark_or_registry_is_rebuilt_on_open() {
+    let _serial = serial();
     for key in [&b"p/watermark"[..], b"p/registry"] {
         let base = tempfile::tempdir().expect("tempdir");
         let dir = base.path().join("ledger");
@@ -427,6 +456,7 @@ const GARBAGE_ITEM: &[u8] = &[0xff; 7];
 
 #[test]
 fn an_unreadable_item_is_found_by_replay_and_rebuilt_when_read() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
@@ -449,9 +479,11 @@ fn an_unreadable_item_is_found_by_replay_and_rebuilt_when_read() {
 }
 
 /// Every command that reads an item rebuilds an unreadable projection, as `show` does.
+/// (Found here: `history` and appends without --actor failed with exit 3 until a rebuild; fixed on
+/// main in d1275d2.)
 #[test]
-#[ignore = "core bug: with an unreadable projected item, `progress/status/indicator/correct` without --actor (Ledger::default_actor) and `history` (Ledger::history) fail with exit 3 'derived data is unreadable (...); it is rebuilt from the log' and rebuild nothing (src/ledger.rs)"]
 fn every_command_rebuilds_an_unreadable_item() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
@@ -467,6 +499,7 @@ fn every_command_rebuilds_an_unreadable_item() {
 
 #[test]
 fn a_wrong_or_missing_item_is_found_by_replay_and_fixed_by_rebuild() {
+    let _serial = serial();
     let base = tempfile::tempdir().expect("tempdir");
     let dir = base.path().join("ledger");
     setup(&dir);
@@ -513,6 +546,7 @@ fn report(text: &str) -> Command {
 
 #[test]
 fn a_failed_store_append_writes_nothing_and_the_next_one_continues() {
+    let _serial = serial();
     let (ledger, clock) = sample();
     let mut store = ledger.store().clone();
     drop(ledger);
@@ -550,6 +584,7 @@ fn a_failed_store_append_writes_nothing_and_the_next_one_continues() {
 
 #[test]
 fn a_truncated_log_is_damaged_refuses_appends_and_verify_names_it() {
+    let _serial = serial();
     let (ledger, clock) = sample();
     let mut store = ledger.store().clone();
     drop(ledger);

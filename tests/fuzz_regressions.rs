@@ -1,6 +1,7 @@
-//! Guards the decoders, the verifier and the rules against hostile bytes on stable: replays every
-//! committed fuzz corpus file and every crash input through the fuzz harnesses (`fuzz/harness/`),
-//! plus proptest mutations of real records.
+//! Guards the decoders, the verifier, imports, bundles and the CLI's refusals against hostile input
+//! on stable: replays every committed fuzz corpus file and every crash input through the fuzz
+//! harnesses (`fuzz/harness/`), runs proptest mutations of real records, documents and bundles, and
+//! checks every row of the bad-input catalogue (`schema/bad-input.md`) against the binary.
 //!
 //! Crash inputs live in `fuzz/regressions/<target>/`; those that still fail are listed in
 //! [`KNOWN_BUGS`] and replayed by `#[ignore]`d tests named after them.
@@ -45,7 +46,12 @@ fn replay(target: &str, paths: &[PathBuf]) -> Vec<String> {
     let run = harness_for(target);
     let mut failed = Vec::new();
     for p in paths {
-        let data = std::fs::read(p).expect("reads");
+        let data = match std::fs::read(p) {
+            Ok(d) => d,
+            // A fuzzer running on the same corpus replaces files as it reduces them.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("{}: {e}", p.display()),
+        };
         if let Err(e) = std::panic::catch_unwind(|| run(&data)) {
             let msg = e
                 .downcast_ref::<String>()
@@ -56,6 +62,14 @@ fn replay(target: &str, paths: &[PathBuf]) -> Vec<String> {
         }
     }
     failed
+}
+
+/// The tests that start the binary and hold ledger locks run one at a time: a process started by one
+/// test's thread holds a copy of every descriptor open in this process until it execs, another
+/// test's lock included (see tests/faults.rs).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn known(target: &str, p: &Path) -> bool {
@@ -86,11 +100,22 @@ fn every_fixed_crash_input_passes() {
     }
 }
 
-/// Replays one known-bug crash input; fails while the bug is open.
+/// Replays one known-bug crash input; fails while the bug is open. (None is open now: the last,
+/// `verifier/time-near-i64-max`, a `Timestamp::day` overflow, was fixed on main in 95dfd93 and is
+/// replayed by `every_fixed_crash_input_passes`.)
 #[allow(dead_code)]
 fn known_bug(target: &str, name: &str) {
     let failed = replay(target, &[root().join("regressions").join(target).join(name)]);
     assert!(failed.is_empty(), "{failed:#?}");
+}
+
+#[test]
+fn every_known_bug_has_its_test() {
+    let this = std::fs::read_to_string(file!()).expect("reads itself");
+    for (t, name, _) in KNOWN_BUGS {
+        assert!(root().join("regressions").join(t).join(name).is_file(), "{t}/{name} is missing");
+        assert!(this.contains(&format!("known_bug(\"{t}\", \"{name}\")")), "no test replays {t}/{name}");
+    }
 }
 
 /// A bundle with one byte that is not UTF-8 is an unsound bundle (exit 1, naming the line), not a
@@ -98,6 +123,7 @@ fn known_bug(target: &str, name: &str) {
 /// (Found by the bundle proptest; fixed on main in d1208a2.)
 #[test]
 fn a_bundle_that_is_not_utf8_is_unsound_not_an_io_failure() {
+    let _serial = serial();
     let (ledger, _) = fixtures::sample_ledger();
     let mut bundle = Vec::new();
     commitment_ledger::export::export(&ledger, &mut bundle, &mut |_| {}).expect("exports");
@@ -771,6 +797,7 @@ mod catalogue {
 
     #[test]
     fn the_bad_input_catalogue_is_exact() {
+        let _serial = super::serial();
         let bless = std::env::var("COMMITMENTS_BLESS").is_ok_and(|v| v == "1");
         let text = std::fs::read_to_string(path()).expect("reads the catalogue");
         let tmp = tempfile::tempdir().expect("tempdir");
