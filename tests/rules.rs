@@ -1251,3 +1251,22 @@ fn the_projection_on_disk_equals_the_replay_after_reopening() {
     assert_eq!(reopened, items);
     assert_eq!(l.head().unwrap().seq, Seq(36 + 50));
 }
+
+#[test]
+fn texts_are_refused_for_exactly_the_control_characters() {
+    // Every char that is one or two bytes of UTF-8 (U+0000..U+07FF), alone and inside Chinese text:
+    // refused exactly when it is a control character, newline and tab allowed only in multi-line text.
+    for c in (0u32..0x800).filter_map(char::from_u32) {
+        for s in [format!("进展{c}报告"), format!("{c}x"), format!("x{c}")] {
+            let control = c.is_control();
+            let text_ok = decide::check_text("text", &s).is_ok();
+            let name_ok = decide::check_name("title", &s).is_ok();
+            assert_eq!(text_ok, !control || c == '\n' || c == '\t', "text {s:?}");
+            assert_eq!(name_ok, !control, "title {s:?}");
+            if control {
+                let why = decide::check_name("title", &s).unwrap_err().to_string();
+                assert!(why.contains(&format!("U+{:04X}", c as u32)), "{why}");
+            }
+        }
+    }
+}
