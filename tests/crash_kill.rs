@@ -329,8 +329,8 @@ fn cli_appends_survive_sigkill() {
     create(dir.path());
     let mut acked: BTreeMap<u64, String> = BTreeMap::new();
     let mut killed_running = 0;
-    for cycle in 0..40 {
-        let mut child = Process::new(env!("CARGO_BIN_EXE_commitments"))
+    let spawn = |cycle: u64| {
+        Process::new(env!("CARGO_BIN_EXE_commitments"))
             .arg("--ledger")
             .arg(dir.path())
             .args(["--json", "progress", "0771-fin-bonds", "--actor", "fin", "--text"])
@@ -338,12 +338,30 @@ fn cli_appends_survive_sigkill() {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("spawns");
-        std::thread::sleep(Duration::from_micros(rng.next() % 150_000));
+            .expect("spawns")
+    };
+    // Kill moments are random within a window that starts at what a whole run takes here and then
+    // follows the machine (debug or release, idle or busy): wider after a kill, narrower after a run
+    // that finished, so that about half the kills land while the command runs.
+    let started = Instant::now();
+    let first = spawn(1000).wait_with_output().expect("waits");
+    let mut window = started.elapsed().as_micros().max(1000) as f64;
+    assert!(first.status.success(), "a run that is not killed: {}", String::from_utf8_lossy(&first.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    acked.insert(
+        v["appended"][0]["seq"].as_u64().expect("seq"),
+        v["appended"][0]["hash"].as_str().expect("hash").into(),
+    );
+    for cycle in 0..40 {
+        let mut child = spawn(cycle);
+        std::thread::sleep(Duration::from_micros(rng.next() % window as u64));
         let done = child.try_wait().expect("polls");
         if done.is_none() {
             child.kill().expect("SIGKILL");
             killed_running += 1;
+            window *= 1.25;
+        } else {
+            window *= 0.8;
         }
         let out = child.wait_with_output().expect("reaps");
         if done.is_some() {
