@@ -354,7 +354,7 @@ fn cli_appends_survive_sigkill() {
     );
     for cycle in 0..40 {
         let mut child = spawn(cycle);
-        std::thread::sleep(Duration::from_micros(rng.next() % window as u64));
+        std::thread::sleep(Duration::from_micros(rng.next() % (window as u64).max(1)));
         let done = child.try_wait().expect("polls");
         if done.is_none() {
             child.kill().expect("SIGKILL");
