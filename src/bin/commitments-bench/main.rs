@@ -298,6 +298,7 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     let limits = phase(paths, "limits", events, 0, reps)?;
     let scan = phase(paths, "scan", events, 0, reps)?;
     let verify = phase(paths, "verify", events, 0, reps)?;
+    let bundle = phase(paths, "bundle", events, 0, reps)?;
     let replay = phase(paths, "replay", events, 0, reps)?;
     let as_of = phase(paths, "as-of", events, 0, reps)?;
     let check = phase(paths, "check", events, 0, reps)?;
@@ -327,6 +328,7 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         let label: &'static str = Box::leak(format!("{name}, peak while running (after open)").into_boxed_str());
         rss.push((label, f(v, "vmhwm_kib")?));
     }
+    rss.push(("bundle verification, peak while running (no sled)", f(&bundle, "vmhwm_kib")?));
     rss.push(("open + show process (whole)", f(&open, "vmhwm_kib")?));
     rss.push(("sled iteration + BLAKE3 process (whole)", f(&scan, "vmhwm_kib")?));
 
@@ -420,6 +422,21 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     run.add("ledger_append_p99_ms", "ledger: durable single append, p99 latency", "ms", f(&append, "p99_ms")?, appends);
     run.add("ledger_verify", "ledger: verify", "events/s", f(&verify, "events_per_s")?, n);
     run.add("ledger_verify_cpu", "ledger: verify, per CPU-second", "events/cpu-s", f(&verify, "events_per_cpu_s")?, n);
+    run.add("ledger_export", "ledger: export (JSON lines bundle)", "events/s", f(&bundle, "export_events_per_s")?, n);
+    run.add(
+        "ledger_verify_bundle",
+        "ledger: verify --bundle (no sled)",
+        "events/s",
+        f(&bundle, "verify_events_per_s")?,
+        n,
+    );
+    run.add(
+        "ledger_bundle_bytes_per_event",
+        "ledger: bundle bytes per event",
+        "bytes",
+        f(&bundle, "bundle_bytes")? / n as f64,
+        n,
+    );
     run.add("ledger_replay", "ledger: replay(Until::Seq(head))", "events/s", f(&replay, "events_per_s")?, n);
     run.add("ledger_replay_cpu", "ledger: replay, per CPU-second", "events/cpu-s", f(&replay, "events_per_cpu_s")?, n);
     run.add("ledger_check_projection", "ledger: check_projection", "events/s", f(&check, "events_per_s")?, n);

@@ -57,6 +57,9 @@ impl Paths {
     pub fn events(&self) -> PathBuf {
         self.root.join("events.jsonl")
     }
+    pub fn bundle(&self) -> PathBuf {
+        self.root.join("bundle.jsonl")
+    }
     pub fn meta(&self) -> PathBuf {
         self.root.join("meta.json")
     }
@@ -166,6 +169,7 @@ pub fn run(name: &str, paths: &Paths, events: u64, count: u64, rep: u64) -> Resu
         "limits" => limits(paths)?,
         "scan" => scan(paths)?,
         "verify" => verify(paths)?,
+        "bundle" => bundle(paths)?,
         "replay" => replay(paths)?,
         "as-of" => as_of(paths)?,
         "check" => check(paths)?,
@@ -452,6 +456,41 @@ fn verify(paths: &Paths) -> Result<Value> {
             "secs": d.as_secs_f64(),
             "events_per_s": rate(report.records, d),
             "events_per_cpu_s": per_cpu(report.records, cpu),
+        }),
+    )
+}
+
+/// `commitments export` and then `commitments verify --bundle` of what it wrote, through the library.
+fn bundle(paths: &Paths) -> Result<Value> {
+    let mut v = json!({});
+    let ledger = open_measured(paths, &mut v)?;
+    let t = Span::start();
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(paths.bundle())?);
+    let n = commitment_ledger::export::export(&ledger, &mut out, &mut |_| {})?;
+    drop(out);
+    let (export_d, export_cpu) = t.stop();
+    let export_peak = vmhwm_kib();
+    drop(ledger);
+    reset_peak();
+    let t = Span::start();
+    let mut input = BufReader::with_capacity(1 << 20, File::open(paths.bundle())?);
+    let report = commitment_ledger::export::verify_bundle(&mut input, None, &mut |_| {})?;
+    let (verify_d, verify_cpu) = t.stop();
+    if !report.ok || report.records != n {
+        bail!("verify --bundle failed after {} of {n} records: {:?}", report.records, report.problem);
+    }
+    let bytes = std::fs::metadata(paths.bundle())?.len();
+    std::fs::remove_file(paths.bundle())?;
+    merge(
+        v,
+        json!({
+            "events": n,
+            "bundle_bytes": bytes,
+            "export_events_per_s": rate(n, export_d),
+            "export_events_per_cpu_s": per_cpu(n, export_cpu),
+            "export_peak_kib": export_peak,
+            "verify_events_per_s": rate(n, verify_d),
+            "verify_events_per_cpu_s": per_cpu(n, verify_cpu),
         }),
     )
 }

@@ -101,6 +101,13 @@ impl Run {
         ));
         t.push((format!("durable single append ≥ 4,000/s{scale}"), self.get("ledger_append"), 4000.0, true));
         t.push((format!("open + show < 100 ms{scale}"), self.get("ledger_open_show_ms"), 100.0, false));
+        t.push((format!("export ≥ 200,000 records/s{scale}"), self.get("ledger_export"), 200_000.0, true));
+        t.push((
+            format!("verify --bundle ≥ 200,000 records/s{scale}"),
+            self.get("ledger_verify_bundle"),
+            200_000.0,
+            true,
+        ));
         t.into_iter()
             .map(|(what, measured, threshold, higher)| {
                 let met = measured.map(|v| if higher { v >= threshold } else { v < threshold });
