@@ -14,7 +14,7 @@ use crate::import::{self, ImportError, Outcome};
 use crate::ledger::{Appended, Clock, Ledger, LedgerError};
 use crate::store::Store;
 use crate::verify::Report;
-use crate::vocab::{SEED_AREAS, Vocabulary};
+use crate::vocab::Vocabulary;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -268,14 +268,7 @@ pub fn run<S: Store>(ledger: &mut Ledger<S>) -> Result<DemoRun, DemoError> {
             admin_name: "台账管理员 Ledger administrator".into(),
             vocabulary: Vocabulary::default_v1(),
         },
-        SEED_AREAS
-            .iter()
-            .map(|(id, zh, en)| crate::event::AreaRegistered {
-                id: crate::ids::AreaId::new(*id).expect("seed area ids are valid"),
-                name: zh.to_string(),
-                name_en: Some(en.to_string()),
-            })
-            .collect(),
+        crate::event::AreaRegistered::seed(),
     )?;
     clock.set("2024-06-20T10:00:00+08:00");
     let doc = import::parse(REPLY_0771)?;

@@ -51,6 +51,20 @@ pub struct AreaRegistered {
     pub name_en: Option<String>,
 }
 
+impl AreaRegistered {
+    /// The seed reply's twelve areas ([`crate::vocab::SEED_AREAS`]), as `init` registers them.
+    pub fn seed() -> Vec<AreaRegistered> {
+        crate::vocab::SEED_AREAS
+            .iter()
+            .map(|(id, zh, en)| AreaRegistered {
+                id: AreaId::new(*id).expect("seed area ids are valid"),
+                name: zh.to_string(),
+                name_en: Some(en.to_string()),
+            })
+            .collect()
+    }
+}
+
 /// A source document was recorded: the reply, memorandum, agreement or meeting the commitments come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRecorded {

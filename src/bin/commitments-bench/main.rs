@@ -284,6 +284,9 @@ fn bench(cli: &Cli) -> Result<()> {
     Ok(())
 }
 
+/// Commitments in the document of the import-document phase (the "10,000 commitments < 1 s").
+const IMPORT_DOCUMENT_COMMITMENTS: u64 = 10_000;
+
 fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, bool, bool)) -> Result<Run> {
     let reps = cli.reps.max(1);
     let quick = cli.quick;
@@ -299,6 +302,7 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     let scan = phase(paths, "scan", events, 0, reps)?;
     let verify = phase(paths, "verify", events, 0, reps)?;
     let bundle = phase(paths, "bundle", events, 0, reps)?;
+    let document = phase(paths, "import-doc", events, IMPORT_DOCUMENT_COMMITMENTS, reps)?;
     let replay = phase(paths, "replay", events, 0, reps)?;
     let as_of = phase(paths, "as-of", events, 0, reps)?;
     let check = phase(paths, "check", events, 0, reps)?;
@@ -436,6 +440,13 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         "bytes",
         f(&bundle, "bundle_bytes")? / n as f64,
         n,
+    );
+    run.add(
+        "ledger_import_document_ms",
+        "ledger: import of one document (parse, schema, plan, one durable batch)",
+        "ms",
+        f(&document, "ms")?,
+        IMPORT_DOCUMENT_COMMITMENTS,
     );
     run.add("ledger_replay", "ledger: replay(Until::Seq(head))", "events/s", f(&replay, "events_per_s")?, n);
     run.add("ledger_replay_cpu", "ledger: replay, per CPU-second", "events/cpu-s", f(&replay, "events_per_cpu_s")?, n);

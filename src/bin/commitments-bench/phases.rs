@@ -3,10 +3,12 @@
 
 use crate::workload::Workload;
 use anyhow::{Context, Result, bail};
+use commitment_ledger::event::{AreaRegistered, LedgerOpened};
 use commitment_ledger::ledger::Until;
 use commitment_ledger::record::hash_record_bytes;
 use commitment_ledger::store::Store;
-use commitment_ledger::{Clock, ItemId, Ledger, Record, Seq, StateRead, Timestamp};
+use commitment_ledger::vocab::Vocabulary;
+use commitment_ledger::{ActorId, Clock, ItemId, Ledger, Record, Seq, StateRead, Timestamp};
 use serde_json::{Value, json};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -170,6 +172,7 @@ pub fn run(name: &str, paths: &Paths, events: u64, count: u64, rep: u64) -> Resu
         "scan" => scan(paths)?,
         "verify" => verify(paths)?,
         "bundle" => bundle(paths)?,
+        "import-doc" => import_doc(paths, count)?,
         "replay" => replay(paths)?,
         "as-of" => as_of(paths)?,
         "check" => check(paths)?,
@@ -493,6 +496,44 @@ fn bundle(paths: &Paths) -> Result<Value> {
             "verify_events_per_cpu_s": per_cpu(n, verify_cpu),
         }),
     )
+}
+
+/// `commitments import` of one document of `n` commitments into a new ledger: read the file, parse,
+/// check it against the schema, plan, append one durable batch, close.
+fn import_doc(paths: &Paths, n: u64) -> Result<Value> {
+    let file = paths.root.join("document.toml");
+    std::fs::write(&file, crate::workload::document(SEED, n as usize))?;
+    let dir = paths.root.join("document-ledger");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    let admin = ActorId::new(crate::workload::ADMIN)?;
+    let mut ledger = Ledger::create(&dir)?;
+    let opened = LedgerOpened {
+        title: "导入基准 import benchmark".into(),
+        origin: "bench.example/import".into(),
+        utc_offset_minutes: 480,
+        admin: admin.clone(),
+        admin_name: "台账管理员".into(),
+        vocabulary: Vocabulary::default_v1(),
+    };
+    ledger.init(opened, AreaRegistered::seed())?;
+    let t = Span::start();
+    let text = std::fs::read_to_string(&file)?;
+    let doc = commitment_ledger::import::parse(&text)?;
+    let outcome = commitment_ledger::import::import(&mut ledger, &admin, &doc)?;
+    ledger.close()?;
+    let (d, cpu) = t.stop();
+    let commitment_ledger::import::Outcome::Appended { .. } = outcome else { bail!("the document was not imported") };
+    let bytes = text.len();
+    std::fs::remove_dir_all(&dir)?;
+    std::fs::remove_file(&file)?;
+    Ok(json!({
+        "commitments": n,
+        "document_bytes": bytes,
+        "ms": d.as_secs_f64() * 1e3,
+        "cpu_ms": cpu * 1e3,
+    }))
 }
 
 fn head_seq(ledger: &Ledger) -> Result<Seq> {

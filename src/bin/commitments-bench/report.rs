@@ -101,6 +101,12 @@ impl Run {
         ));
         t.push((format!("durable single append ≥ 4,000/s{scale}"), self.get("ledger_append"), 4000.0, true));
         t.push((format!("open + show < 100 ms{scale}"), self.get("ledger_open_show_ms"), 100.0, false));
+        t.push((
+            "import of a 10,000-commitment document < 1,000 ms".to_string(),
+            self.get("ledger_import_document_ms"),
+            1000.0,
+            false,
+        ));
         t.push((format!("export ≥ 200,000 records/s{scale}"), self.get("ledger_export"), 200_000.0, true));
         t.push((
             format!("verify --bundle ≥ 200,000 records/s{scale}"),

@@ -257,8 +257,7 @@ impl Workload {
             vocabulary: Vocabulary::default_v1(),
         };
         self.queue.push_back((admin.clone(), Command::Open(opened)));
-        for (area, zh, en) in SEED_AREAS {
-            let e = AreaRegistered { id: id(area), name: zh.into(), name_en: Some(en.into()) };
+        for e in AreaRegistered::seed() {
             self.queue.push_back((admin.clone(), Command::RegisterArea(e)));
         }
         let mut actors = vec![(OFFICE, "北京市人民政府港澳事务办公室", Role::Office)];
@@ -482,4 +481,45 @@ impl Iterator for Workload {
         }
         self.queue.pop_front()
     }
+}
+
+/// An import document (TOML, `schema/import.schema.json`) of one reply holding `n` commitments spread
+/// over the seed's areas and the departments, a third of them with a figure.
+pub fn document(seed: u64, n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut rng = Rng::new(seed);
+    let mut doc = String::from("format = \"commitment-ledger import v1\"\n\n[source]\n");
+    doc.push_str(
+        "id = \"bench-reply\"\nkind = \"reply\"\nnumber = \"9999\"\ntitle = \"关于深化京澳合作的建议的答复\"\n",
+    );
+    doc.push_str(&format!("date = \"2024-05\"\nissuer = \"{OFFICE}\"\naddressee = \"{}\"\n", DEPUTIES[0].0));
+    let actors = std::iter::once((OFFICE, "北京市人民政府港澳事务办公室", "office"))
+        .chain(DEPARTMENTS.iter().map(|(i, name)| (*i, *name, "department")))
+        .chain(COUNTERPARTS.iter().map(|(i, name)| (*i, *name, "counterpart")))
+        .chain(std::iter::once((DEPUTIES[0].0, DEPUTIES[0].1, "deputy")));
+    for (id, name, role) in actors {
+        let _ = write!(doc, "\n[[actors]]\nid = \"{id}\"\nname = \"{name}\"\nrole = \"{role}\"\n");
+    }
+    for k in 0..n {
+        let area = SEED_AREAS[rng.below(SEED_AREAS.len() as u64) as usize].0;
+        let lead = DEPARTMENTS[rng.below(DEPARTMENTS.len() as u64) as usize].0;
+        let partner = COUNTERPARTS[rng.below(COUNTERPARTS.len() as u64) as usize].0;
+        let title = TITLES[rng.below(TITLES.len() as u64) as usize];
+        let (kind, date) = match rng.below(3) {
+            0 => ("achieved", "on = \"2023年底\""),
+            1 => ("ongoing", "due = \"2025-06\""),
+            _ => ("planned", "due = \"2026\""),
+        };
+        let text = text(&mut rng, 100, 600);
+        let _ = write!(
+            doc,
+            "\n[[commitments]]\nid = \"c-{k:05}\"\nsection = \"{}、\"\narea = \"{area}\"\nlead = \"{lead}\"\n\
+             partners = [\"{partner}\"]\nkind = \"{kind}\"\n{date}\ntitle = \"{title}\"\ntext = \"{text}\"\n",
+            k % 9 + 1
+        );
+        if k % 3 == 0 {
+            let _ = write!(doc, "\n[[commitments.figures]]\nname = \"bonds\"\nvalue = {}\nunit = \"USD\"\n", 1000 + k);
+        }
+    }
+    doc
 }

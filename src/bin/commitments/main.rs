@@ -20,10 +20,9 @@ use commitment_ledger::event::{
 use commitment_ledger::ledger::Until;
 use commitment_ledger::store::StoreError;
 use commitment_ledger::view::ItemFilter;
-use commitment_ledger::vocab::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
+use commitment_ledger::vocab::{Kind, Role, SourceKind, Vocabulary};
 use commitment_ledger::{
-    AreaId, Code, Command, Date, Hash, ItemId, Ledger, LedgerError, NewCommitment, Seq, SourceId, StateRead,
-    StreamVersion,
+    Code, Command, Date, Hash, ItemId, Ledger, LedgerError, NewCommitment, Seq, SourceId, StateRead, StreamVersion,
 };
 use commitment_ledger::{demo, export, import};
 use std::path::PathBuf;
@@ -594,18 +593,7 @@ fn run(cli: Cli) -> Outcome {
                 admin_name: admin_name.clone(),
                 vocabulary: Vocabulary::default_v1(),
             };
-            let areas = if *no_default_areas {
-                Vec::new()
-            } else {
-                SEED_AREAS
-                    .iter()
-                    .map(|(id, zh, en)| AreaRegistered {
-                        id: AreaId::new(*id).expect("seed area ids are valid"),
-                        name: zh.to_string(),
-                        name_en: Some(en.to_string()),
-                    })
-                    .collect()
-            };
+            let areas = if *no_default_areas { Vec::new() } else { AreaRegistered::seed() };
             let dir = cli.dir();
             let existed = dir.exists();
             let fresh = std::fs::read_dir(&dir).map_or(true, |mut d| d.next().is_none());
