@@ -204,65 +204,8 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     out
 }
 
-/// A small import document: a source, four actors, two commitments and a figure.
-const SMALL_DOC: &str = r#"format = "commitment-ledger import v1"
-
-[source]
-id = "reply-9001"
-kind = "reply"
-number = "9001"
-title = "关于深化合作的建议的答复"
-date = "2024-05"
-issuer = "office"
-addressee = "deputy"
-contributors = ["fin"]
-
-[[actors]]
-id = "office"
-name = "港澳办"
-role = "office"
-
-[[actors]]
-id = "fin"
-name = "市委金融办"
-role = "department"
-
-[[actors]]
-id = "mox"
-name = "澳交所"
-role = "counterpart"
-
-[[actors]]
-id = "deputy"
-name = "李静"
-role = "deputy"
-
-[[commitments]]
-id = "c-bonds"
-area = "finance"
-lead = "fin"
-partners = ["mox"]
-kind = "achieved"
-on = "2023年底"
-title = "市属国企赴澳门发行债券"
-text = "截至2023年底，4家北京市属国企约23亿美元债券已在澳门挂牌上市。"
-
-[[commitments.figures]]
-name = "bonds"
-value = 2300000000
-unit = "USD"
-approximate = true
-as_of = "2023"
-
-[[commitments]]
-id = "c-forum"
-area = "finance"
-lead = "fin"
-kind = "planned"
-due = "2025"
-title = "推动两地金融机构洽谈对接"
-text = "推动两地金融企业、行业协会等机构开展洽谈交流和项目对接。"
-"#;
+/// The small reply the import tests use: a source, four actors, two commitments and their figures.
+const SMALL_DOC: &str = include_str!("fixtures/reply-9001.toml");
 
 /// Writes the seed corpora into fuzz/corpus (run by hand: `cargo test --test fuzz_regressions -- --ignored write_seeds`).
 #[test]
