@@ -3,8 +3,7 @@
 //! harnesses (`fuzz/harness/`), runs proptest mutations of real records, documents and bundles, and
 //! checks every row of the bad-input catalogue (`schema/bad-input.md`) against the binary.
 //!
-//! Crash inputs live in `fuzz/regressions/<target>/`; those that still fail are listed in
-//! [`KNOWN_BUGS`] and replayed by `#[ignore]`d tests named after them.
+//! Crash inputs live in `fuzz/regressions/<target>/`, each kept once its bug is fixed.
 
 #[path = "../fuzz/harness/mod.rs"]
 mod harness;
@@ -14,9 +13,6 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
 const TARGETS: [&str; 6] = ["record_decode", "event_decode", "verifier", "model", "import_document", "bundle"];
-
-/// Crash inputs that still fail, by target and file name, with the bug they show.
-const KNOWN_BUGS: [(&str, &str, &str); 0] = [];
 
 fn harness_for(target: &str) -> fn(&[u8]) {
     match target {
@@ -72,11 +68,6 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn known(target: &str, p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    KNOWN_BUGS.iter().any(|(t, n, _)| *t == target && *n == name)
-}
-
 #[test]
 fn every_committed_corpus_file_passes() {
     let mut total = 0;
@@ -93,28 +84,8 @@ fn every_committed_corpus_file_passes() {
 #[test]
 fn every_fixed_crash_input_passes() {
     for t in TARGETS {
-        let paths: Vec<PathBuf> =
-            files(&root().join("regressions").join(t)).into_iter().filter(|p| !known(t, p)).collect();
-        let failed = replay(t, &paths);
+        let failed = replay(t, &files(&root().join("regressions").join(t)));
         assert!(failed.is_empty(), "{t}: {failed:#?}");
-    }
-}
-
-/// Replays one known-bug crash input; fails while the bug is open. (None is open now: the last,
-/// `verifier/time-near-i64-max`, a `Timestamp::day` overflow, was fixed on main in 95dfd93 and is
-/// replayed by `every_fixed_crash_input_passes`.)
-#[allow(dead_code)]
-fn known_bug(target: &str, name: &str) {
-    let failed = replay(target, &[root().join("regressions").join(target).join(name)]);
-    assert!(failed.is_empty(), "{failed:#?}");
-}
-
-#[test]
-fn every_known_bug_has_its_test() {
-    let this = std::fs::read_to_string(file!()).expect("reads itself");
-    for (t, name, _) in KNOWN_BUGS {
-        assert!(root().join("regressions").join(t).join(name).is_file(), "{t}/{name} is missing");
-        assert!(this.contains(&format!("known_bug(\"{t}\", \"{name}\")")), "no test replays {t}/{name}");
     }
 }
 
