@@ -5,6 +5,7 @@
 //! [`check`] holds every rule and is also what `verify` replays against each stored record, so that a
 //! record that was illegal when appended is caught however it got into the log.
 
+use crate::command::Command;
 use crate::date::{Date, Day, Timestamp};
 use crate::event::{
     ActorRegistered, AreaRegistered, CommitmentAmended, CommitmentReassigned, CommitmentRecorded, EntryCorrected,
@@ -13,7 +14,7 @@ use crate::event::{
 };
 use crate::ids::{ActorId, AreaId, Code, ItemId, SourceId, StreamVersion};
 use crate::state::{Facts, ItemCore};
-use crate::vocab::{Kind, Role};
+use crate::vocab::Role;
 
 /// Longest name, title or label, in bytes.
 pub const MAX_NAME: usize = 512;
@@ -23,61 +24,6 @@ pub const MAX_TEXT: usize = 16 * 1024;
 pub const MAX_UNIT: usize = 64;
 /// Most partners an item may have.
 pub const MAX_PARTNERS: usize = 32;
-
-/// What someone asks the ledger to record.
-#[derive(Clone, Debug, PartialEq)]
-#[allow(missing_docs)]
-pub enum Command {
-    /// Open an empty ledger (record 0).
-    Open(LedgerOpened),
-    RegisterActor(ActorRegistered),
-    RegisterArea(AreaRegistered),
-    RecordSource(SourceRecorded),
-    /// Record a commitment; it starts in the vocabulary's status for its kind.
-    RecordCommitment(NewCommitment),
-    /// Report progress; `on` defaults to today.
-    ReportProgress {
-        item: ItemId,
-        text: String,
-        on: Option<Date>,
-        evidence: Option<String>,
-    },
-    ChangeStatus {
-        item: ItemId,
-        to: Code,
-        reason: String,
-        on: Option<Date>,
-    },
-    RecordIndicator(IndicatorRecorded),
-    Amend(CommitmentAmended),
-    Reassign {
-        item: ItemId,
-        lead: ActorId,
-        partners: Option<Vec<ActorId>>,
-        reason: String,
-    },
-    Correct(EntryCorrected),
-    RecordFeedback(FeedbackRecorded),
-    Categorize(SourceCategorized),
-}
-
-/// A commitment as the recorder gives it (the status is derived from its kind).
-#[derive(Clone, Debug, PartialEq)]
-#[allow(missing_docs)]
-pub struct NewCommitment {
-    pub id: ItemId,
-    pub source: Option<SourceId>,
-    pub section: Option<String>,
-    pub area: AreaId,
-    pub lead: ActorId,
-    pub partners: Vec<ActorId>,
-    pub title: String,
-    pub title_en: Option<String>,
-    pub text: String,
-    pub kind: Kind,
-    pub on: Option<Date>,
-    pub due: Option<Date>,
-}
 
 /// Why a command or a stored event is not allowed. Nothing is written when a command is rejected.
 ///
@@ -301,10 +247,31 @@ fn check_lead<F: Facts>(facts: &F, lead: &ActorId) -> Result<(), Rejection> {
 pub fn decide<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, command: Command) -> Result<Event, Rejection> {
     let today = now.day(facts.registry().utc_offset());
     let event = match command {
-        Command::Open(e) => Event::LedgerOpened(e),
-        Command::RegisterActor(e) => Event::ActorRegistered(e),
-        Command::RegisterArea(e) => Event::AreaRegistered(e),
-        Command::RecordSource(e) => Event::SourceRecorded(e),
+        Command::Open(c) => Event::LedgerOpened(LedgerOpened {
+            title: c.title,
+            origin: c.origin,
+            utc_offset_minutes: c.utc_offset_minutes,
+            admin: c.admin,
+            admin_name: c.admin_name,
+            vocabulary: c.vocabulary,
+        }),
+        Command::RegisterActor(c) => {
+            Event::ActorRegistered(ActorRegistered { id: c.id, name: c.name, name_en: c.name_en, role: c.role })
+        }
+        Command::RegisterArea(c) => Event::AreaRegistered(AreaRegistered { id: c.id, name: c.name, name_en: c.name_en }),
+        Command::RecordSource(c) => Event::SourceRecorded(SourceRecorded {
+            id: c.id,
+            kind: c.kind,
+            number: c.number,
+            title: c.title,
+            title_en: c.title_en,
+            session: c.session,
+            date: c.date,
+            issuer: c.issuer,
+            addressee: c.addressee,
+            contributors: c.contributors,
+            digest: c.digest,
+        }),
         Command::RecordCommitment(c) => {
             let info = facts.registry().info().ok_or(Rejection::NotOpened)?;
             let status = info.vocabulary.initial_status(c.kind).map(|s| s.term.code.clone()).ok_or_else(|| {
@@ -334,15 +301,40 @@ pub fn decide<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, command: Com
             let from = item(facts, &id)?.status.clone();
             Event::StatusChanged(StatusChanged { item: id, from, to, reason, on })
         }
-        Command::RecordIndicator(e) => Event::IndicatorRecorded(e),
-        Command::Amend(e) => Event::CommitmentAmended(e),
+        Command::RecordIndicator(c) => Event::IndicatorRecorded(IndicatorRecorded {
+            item: c.item,
+            name: c.name,
+            value: c.value,
+            unit: c.unit,
+            approximate: c.approximate,
+            as_of: c.as_of,
+        }),
+        Command::Amend(c) => Event::CommitmentAmended(CommitmentAmended {
+            item: c.item,
+            title: c.title,
+            title_en: c.title_en,
+            text: c.text,
+            due: c.due,
+            area: c.area,
+            reason: c.reason,
+        }),
         Command::Reassign { item: id, lead, partners, reason } => {
             let from = item(facts, &id)?.lead.clone();
             Event::CommitmentReassigned(CommitmentReassigned { item: id, from, lead, partners, reason })
         }
-        Command::Correct(e) => Event::EntryCorrected(e),
-        Command::RecordFeedback(e) => Event::FeedbackRecorded(e),
-        Command::Categorize(e) => Event::SourceCategorized(e),
+        Command::Correct(c) => Event::EntryCorrected(EntryCorrected {
+            item: c.item,
+            entry: c.entry,
+            text: c.text,
+            value: c.value,
+            reason: c.reason,
+        }),
+        Command::RecordFeedback(c) => {
+            Event::FeedbackRecorded(FeedbackRecorded { source: c.source, verdict: c.verdict, text: c.text, on: c.on })
+        }
+        Command::Categorize(c) => {
+            Event::SourceCategorized(SourceCategorized { source: c.source, category: c.category, reason: c.reason })
+        }
     };
     check(facts, actor, now, &event)?;
     Ok(event)

@@ -6,41 +6,23 @@
 //! by a simulated clock running from June 2024 to June 2025, so that `--as-of` views have a history
 //! to show. Everything appended goes through the same rules as any other append.
 
-use crate::date::{Date, Timestamp};
-use crate::decide::Command;
-use crate::event::{EntryCorrected, FeedbackRecorded, IndicatorRecorded, LedgerOpened, SourceCategorized};
+use crate::command::{Categorize, Command, Correct, OpenLedger, RecordFeedback, RecordIndicator, RegisterArea};
+use crate::date::{Date, ManualClock, SystemClock, Timestamp};
 use crate::ids::{ActorId, Code, ItemId, SourceId, StreamVersion};
 use crate::import::{self, ImportError, Outcome};
-use crate::ledger::{Appended, Clock, Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError};
+use crate::record::Head;
+use crate::sled_store::SledStore;
 use crate::store::Store;
 use crate::verify::Report;
 use crate::vocab::Vocabulary;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::path::{Path, PathBuf};
 
 /// The seed reply as an import document.
 pub const REPLY_0771: &str = include_str!("../schema/examples/reply-0771.toml");
 
 /// The item whose history the demo shows.
 pub const SHOWCASE_ITEM: &str = "0771-s4-performance-exchanges";
-
-/// A clock the demo moves by hand.
-#[derive(Debug, Clone, Default)]
-pub struct ManualClock(Arc<AtomicI64>);
-
-impl ManualClock {
-    /// Sets the time (RFC 3339).
-    pub fn set(&self, rfc3339: &str) {
-        let t = Timestamp::parse(rfc3339).expect("demo times are valid RFC 3339");
-        self.0.store(t.0, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
-}
 
 /// Why the demo failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +31,9 @@ pub enum DemoError {
     /// The ledger refused or failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The directory chosen for the demo's new ledger is not empty.
+    #[error("ledger: {0} is not empty; the demo needs a new directory")]
+    NotEmpty(PathBuf),
     /// The embedded document did not import.
     #[error("the embedded reply did not import: {0}")]
     Import(#[from] ImportError),
@@ -62,7 +47,7 @@ pub struct DemoRun {
     /// What the import appended, by kind.
     pub imported: Vec<(&'static str, usize)>,
     /// Each simulated update: when, who, what, and the record.
-    pub updates: Vec<(String, ActorId, String, Appended)>,
+    pub updates: Vec<(String, ActorId, String, Head)>,
     /// The verification of the finished ledger.
     pub report: Report,
     /// Differences between the stored projection and a replay (empty when they match).
@@ -93,7 +78,7 @@ fn updates() -> Vec<(&'static str, ActorId, &'static str, Command)> {
             "2024-07-12T10:00:00+08:00",
             a("li-jing"),
             "deputy 李静 answers the reply",
-            Command::RecordFeedback(FeedbackRecorded {
+            Command::RecordFeedback(RecordFeedback {
                 source: reply.clone(),
                 verdict: code("basically_satisfied"),
                 text: Some("对答复基本满意，希望进一步明确金融、科技合作项目的时间表。".into()),
@@ -104,7 +89,7 @@ fn updates() -> Vec<(&'static str, ActorId, &'static str, Command)> {
             "2024-07-20T09:30:00+08:00",
             a("bj-hkmo-office"),
             "the office files the reply in category B",
-            Command::Categorize(SourceCategorized {
+            Command::Categorize(Categorize {
                 source: reply,
                 category: code("b"),
                 reason: Some("部分事项已办结，部分正在推进或列入计划。".into()),
@@ -125,7 +110,7 @@ fn updates() -> Vec<(&'static str, ActorId, &'static str, Command)> {
             "2024-10-10T11:00:00+08:00",
             a("bj-finance-office"),
             "a new figure: one more enterprise lists bonds in Macao",
-            Command::RecordIndicator(IndicatorRecorded {
+            Command::RecordIndicator(RecordIndicator {
                 item: item("0771-s2-bonds-listed"),
                 name: "北京市属国企在澳门挂牌债券数量 / municipal SOEs with bonds listed in Macao".into(),
                 value: "5".into(),
@@ -171,7 +156,7 @@ fn updates() -> Vec<(&'static str, ActorId, &'static str, Command)> {
             "2024-12-20T10:05:00+08:00",
             a("bj-culture-tourism"),
             "2024 performance batches as a figure",
-            Command::RecordIndicator(IndicatorRecorded {
+            Command::RecordIndicator(RecordIndicator {
                 item: item(SHOWCASE_ITEM),
                 name: "两地互访演出项目批次 / reciprocal performance projects".into(),
                 value: "11".into(),
@@ -184,7 +169,7 @@ fn updates() -> Vec<(&'static str, ActorId, &'static str, Command)> {
             "2025-01-08T09:00:00+08:00",
             a("bj-culture-tourism"),
             "a correction: the 2024 count of person-visits was wrong",
-            Command::Correct(EntryCorrected {
+            Command::Correct(Correct {
                 item: item(SHOWCASE_ITEM),
                 entry: StreamVersion(3),
                 text: Some("2024年两地互访演出项目11批次，105人次。".into()),
@@ -218,7 +203,7 @@ fn updates() -> Vec<(&'static str, ActorId, &'static str, Command)> {
             "2025-04-02T09:00:00+08:00",
             a("bj-hkmo-office"),
             "joint R&D gets a deadline",
-            Command::Amend(crate::event::CommitmentAmended {
+            Command::Amend(crate::command::Amend {
                 item: item("0771-s3-joint-rd"),
                 title: None,
                 title_en: None,
@@ -253,39 +238,66 @@ fn updates() -> Vec<(&'static str, ActorId, &'static str, Command)> {
     ]
 }
 
+/// The demo ledger's opening record.
+fn opening() -> OpenLedger {
+    OpenLedger {
+        title: "京澳合作承诺台账 Beijing–Macao cooperation commitments".into(),
+        origin: "commitment-ledger.local/demo/beijing-macao".into(),
+        utc_offset_minutes: 480,
+        admin: a("admin"),
+        admin_name: "台账管理员 Ledger administrator".into(),
+        vocabulary: Vocabulary::default_v1(),
+    }
+}
+
+fn time(rfc3339: &str) -> Timestamp {
+    Timestamp::parse(rfc3339).expect("demo times are valid RFC 3339")
+}
+
 /// Runs the demo on an empty ledger: init, import the reply, a simulated year of updates, verify.
 pub fn run<S: Store>(ledger: &mut Ledger<S>) -> Result<DemoRun, DemoError> {
-    let clock = ManualClock::default();
+    let clock = ManualClock::at(time("2024-06-20T09:00:00+08:00"));
     ledger.set_clock(Box::new(clock.clone()));
-    clock.set("2024-06-20T09:00:00+08:00");
+    let opened = ledger.init(opening(), RegisterArea::seed())?;
+    populate(ledger, &clock, opened.len())
+}
+
+/// Where the demo puts its ledger when no directory is named: a new directory in the temp dir.
+pub fn default_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("commitments-demo-{}", Timestamp::now().0))
+}
+
+/// Runs the demo in a new ledger directory (`dir` must not exist or be empty). A refused start leaves
+/// the directory as it was.
+pub fn create(dir: &Path) -> Result<(Ledger<SledStore>, DemoRun), DemoError> {
+    if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(DemoError::NotEmpty(dir.to_path_buf()));
+    }
+    let clock = ManualClock::at(time("2024-06-20T09:00:00+08:00"));
+    let (mut ledger, opened) = Ledger::create_with_clock(dir, opening(), RegisterArea::seed(), Box::new(clock.clone()))?;
+    let run = populate(&mut ledger, &clock, opened.len())?;
+    Ok((ledger, run))
+}
+
+/// Everything after `init`: the import, the simulated year, the checks.
+fn populate<S: Store>(ledger: &mut Ledger<S>, clock: &ManualClock, opened: usize) -> Result<DemoRun, DemoError> {
     let admin = a("admin");
-    let opened = ledger.init(
-        LedgerOpened {
-            title: "京澳合作承诺台账 Beijing–Macao cooperation commitments".into(),
-            origin: "commitment-ledger.local/demo/beijing-macao".into(),
-            utc_offset_minutes: 480,
-            admin: admin.clone(),
-            admin_name: "台账管理员 Ledger administrator".into(),
-            vocabulary: Vocabulary::default_v1(),
-        },
-        crate::event::AreaRegistered::seed(),
-    )?;
-    clock.set("2024-06-20T10:00:00+08:00");
+    clock.set(time("2024-06-20T10:00:00+08:00"));
     let doc = import::parse(REPLY_0771)?;
     let imported = match import::import(ledger, &admin, &doc)? {
         Outcome::Appended { counts, .. } => counts.into_iter().collect(),
         Outcome::Unchanged => Vec::new(),
     };
     let mut done = Vec::new();
-    for (time, actor, what, command) in updates() {
-        clock.set(time);
+    for (when, actor, what, command) in updates() {
+        clock.set(time(when));
         let appended = ledger.append(&actor, command)?;
-        done.push((time.to_string(), actor, what.to_string(), appended));
+        done.push((when.to_string(), actor, what.to_string(), appended));
     }
-    ledger.set_clock(Box::new(crate::ledger::SystemClock));
+    ledger.set_clock(Box::new(SystemClock));
     let report = ledger.verify(&mut |_| {})?;
     let projection_differences = ledger.check_projection()?;
-    Ok(DemoRun { opened: opened.len(), imported, updates: done, report, projection_differences })
+    Ok(DemoRun { opened, imported, updates: done, report, projection_differences })
 }
 
 #[cfg(test)]
@@ -295,7 +307,7 @@ mod tests {
 
     #[test]
     fn the_demo_builds_a_sound_ledger_with_a_history() {
-        let mut ledger = Ledger::with_store(MemStore::new(), Box::new(crate::ledger::SystemClock)).unwrap();
+        let mut ledger = Ledger::with_store(MemStore::new(), Box::new(SystemClock)).unwrap();
         let run = run(&mut ledger).unwrap();
         assert!(run.report.ok, "{:?}", run.report);
         assert!(run.projection_differences.is_empty(), "{:?}", run.projection_differences);

@@ -3,6 +3,11 @@
 //! Each event type has a stable number and a schema version (see `schema/record-format.md`). An event
 //! is stored as `(type, version, body)`; [`Event::decode`] reads every version this crate has ever
 //! written and upcasts it to the current shape, so that old ledgers stay readable when the model grows.
+//!
+//! The event types are listed once, in the table at the end of this file ([`events!`]): the enum, the
+//! type numbers, names, versions, encoding, decoding and the JSON form are all derived from it. What
+//! differs per type (its stream, its one-line description, how older versions upcast) is the
+//! [`EventBody`] impl beside its struct.
 
 use crate::codec::{self, CodecError};
 use crate::date::Date;
@@ -49,20 +54,6 @@ pub struct AreaRegistered {
     pub name: String,
     /// Its English name.
     pub name_en: Option<String>,
-}
-
-impl AreaRegistered {
-    /// The seed reply's twelve areas ([`crate::vocab::SEED_AREAS`]), as `init` registers them.
-    pub fn seed() -> Vec<AreaRegistered> {
-        crate::vocab::SEED_AREAS
-            .iter()
-            .map(|(id, zh, en)| AreaRegistered {
-                id: AreaId::new(*id).expect("seed area ids are valid"),
-                name: zh.to_string(),
-                name_en: Some(en.to_string()),
-            })
-            .collect()
-    }
 }
 
 /// A source document was recorded: the reply, memorandum, agreement or meeting the commitments come from.
@@ -241,197 +232,291 @@ pub struct SourceCategorized {
     pub reason: Option<String>,
 }
 
-/// Every event, in its current shape.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum Event {
-    LedgerOpened(LedgerOpened),
-    ActorRegistered(ActorRegistered),
-    AreaRegistered(AreaRegistered),
-    SourceRecorded(SourceRecorded),
-    CommitmentRecorded(CommitmentRecorded),
-    ProgressReported(ProgressReported),
-    StatusChanged(StatusChanged),
-    IndicatorRecorded(IndicatorRecorded),
-    CommitmentAmended(CommitmentAmended),
-    CommitmentReassigned(CommitmentReassigned),
-    EntryCorrected(EntryCorrected),
-    FeedbackRecorded(FeedbackRecorded),
-    SourceCategorized(SourceCategorized),
-}
 
-/// The stable number of each event type, stored in the record header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u16)]
-#[allow(missing_docs)]
-pub enum EventType {
-    LedgerOpened = 1,
-    ActorRegistered = 2,
-    AreaRegistered = 3,
-    SourceRecorded = 4,
-    CommitmentRecorded = 5,
-    ProgressReported = 6,
-    StatusChanged = 7,
-    IndicatorRecorded = 8,
-    CommitmentAmended = 9,
-    CommitmentReassigned = 10,
-    EntryCorrected = 11,
-    FeedbackRecorded = 12,
-    SourceCategorized = 13,
-}
+/// What every event body says about itself.
+pub trait EventBody: Serialize + serde::de::DeserializeOwned + Sized {
+    /// The stream the event belongs to.
+    fn stream(&self) -> StreamId;
 
-impl EventType {
-    /// Every type, in number order.
-    pub const ALL: [EventType; 13] = [
-        EventType::LedgerOpened,
-        EventType::ActorRegistered,
-        EventType::AreaRegistered,
-        EventType::SourceRecorded,
-        EventType::CommitmentRecorded,
-        EventType::ProgressReported,
-        EventType::StatusChanged,
-        EventType::IndicatorRecorded,
-        EventType::CommitmentAmended,
-        EventType::CommitmentReassigned,
-        EventType::EntryCorrected,
-        EventType::FeedbackRecorded,
-        EventType::SourceCategorized,
-    ];
+    /// A one-line description, for tables and histories.
+    fn describe(&self) -> String;
 
-    /// The name used in exports and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            EventType::LedgerOpened => "LedgerOpened",
-            EventType::ActorRegistered => "ActorRegistered",
-            EventType::AreaRegistered => "AreaRegistered",
-            EventType::SourceRecorded => "SourceRecorded",
-            EventType::CommitmentRecorded => "CommitmentRecorded",
-            EventType::ProgressReported => "ProgressReported",
-            EventType::StatusChanged => "StatusChanged",
-            EventType::IndicatorRecorded => "IndicatorRecorded",
-            EventType::CommitmentAmended => "CommitmentAmended",
-            EventType::CommitmentReassigned => "CommitmentReassigned",
-            EventType::EntryCorrected => "EntryCorrected",
-            EventType::FeedbackRecorded => "FeedbackRecorded",
-            EventType::SourceCategorized => "SourceCategorized",
-        }
+    /// Reads a stored body of an older schema version and upcasts it to the current shape. Every
+    /// version ever written must stay readable here; a type still at its first version has none.
+    fn upcast(version: u16, body: &[u8]) -> Result<Self, CodecError> {
+        let _ = body;
+        Err(CodecError::UnknownEventVersion { event_type: std::any::type_name::<Self>(), version })
     }
+}
+
+fn opt<T: std::fmt::Display>(prefix: &str, v: &Option<T>) -> String {
+    v.as_ref().map(|v| format!("{prefix}{v}")).unwrap_or_default()
+}
+
+impl EventBody for LedgerOpened {
+    fn stream(&self) -> StreamId {
+        StreamId::Ledger
+    }
+    fn describe(&self) -> String {
+        format!("ledger opened: {} ({})", self.title, self.origin)
+    }
+}
+
+impl EventBody for ActorRegistered {
+    fn stream(&self) -> StreamId {
+        StreamId::Actor(self.id.clone())
+    }
+    fn describe(&self) -> String {
+        format!("actor {} registered: {} ({})", self.id, self.name, self.role.as_str())
+    }
+}
+
+impl EventBody for AreaRegistered {
+    fn stream(&self) -> StreamId {
+        StreamId::Area(self.id.clone())
+    }
+    fn describe(&self) -> String {
+        format!("area {} registered: {}", self.id, self.name)
+    }
+}
+
+impl EventBody for SourceRecorded {
+    fn stream(&self) -> StreamId {
+        StreamId::Source(self.id.clone())
+    }
+    fn describe(&self) -> String {
+        format!("source {} recorded: {} ({})", self.id, self.title, self.date)
+    }
+}
+
+impl EventBody for CommitmentRecorded {
+    fn stream(&self) -> StreamId {
+        StreamId::Item(self.id.clone())
+    }
+    fn describe(&self) -> String {
+        format!("recorded ({}, {}): {}", self.kind.as_str(), self.status, self.title)
+    }
+}
+
+impl EventBody for ProgressReported {
+    fn stream(&self) -> StreamId {
+        StreamId::Item(self.item.clone())
+    }
+    fn describe(&self) -> String {
+        format!("progress on {}: {}", self.on, self.text)
+    }
+}
+
+impl EventBody for StatusChanged {
+    fn stream(&self) -> StreamId {
+        StreamId::Item(self.item.clone())
+    }
+    fn describe(&self) -> String {
+        format!("status {} → {}: {}", self.from, self.to, self.reason)
+    }
+}
+
+impl EventBody for IndicatorRecorded {
+    fn stream(&self) -> StreamId {
+        StreamId::Item(self.item.clone())
+    }
+    fn describe(&self) -> String {
+        format!(
+            "figure {}: {}{}{}{}",
+            self.name,
+            if self.approximate { "about " } else { "" },
+            self.value,
+            opt(" ", &self.unit),
+            opt(" as of ", &self.as_of)
+        )
+    }
+}
+
+impl EventBody for CommitmentAmended {
+    fn stream(&self) -> StreamId {
+        StreamId::Item(self.item.clone())
+    }
+    fn describe(&self) -> String {
+        let fields = [
+            ("title", self.title.is_some()),
+            ("title-en", self.title_en.is_some()),
+            ("text", self.text.is_some()),
+            ("due", self.due.is_some()),
+            ("area", self.area.is_some()),
+        ];
+        let named: Vec<&str> = fields.iter().filter(|(_, given)| *given).map(|(name, _)| *name).collect();
+        format!("amended {}: {}", named.join(", "), self.reason)
+    }
+}
+
+impl EventBody for CommitmentReassigned {
+    fn stream(&self) -> StreamId {
+        StreamId::Item(self.item.clone())
+    }
+    fn describe(&self) -> String {
+        format!("reassigned {} → {}: {}", self.from, self.lead, self.reason)
+    }
+}
+
+impl EventBody for EntryCorrected {
+    fn stream(&self) -> StreamId {
+        StreamId::Item(self.item.clone())
+    }
+    fn describe(&self) -> String {
+        format!(
+            "corrected entry {}{}{}: {}",
+            self.entry,
+            self.text.as_deref().map(|t| format!(" text \"{t}\"")).unwrap_or_default(),
+            opt(" value ", &self.value),
+            self.reason
+        )
+    }
+}
+
+impl EventBody for FeedbackRecorded {
+    fn stream(&self) -> StreamId {
+        StreamId::Source(self.source.clone())
+    }
+    fn describe(&self) -> String {
+        format!("feedback on {}: {}{}", self.source, self.verdict, opt(" — ", &self.text))
+    }
+}
+
+impl EventBody for SourceCategorized {
+    fn stream(&self) -> StreamId {
+        StreamId::Source(self.source.clone())
+    }
+    fn describe(&self) -> String {
+        format!("{} put in category {}{}", self.source, self.category, opt(": ", &self.reason))
+    }
+}
+
+/// Declares the event types once: `number => name, version current;`, the name being the body struct.
+macro_rules! events {
+    ($($number:literal => $name:ident, version $version:literal;)*) => {
+        /// Every event, in its current shape.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum Event {
+            $($name($name),)*
+        }
+
+        /// The stable number of each event type, stored in the record header.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u16)]
+        #[allow(missing_docs)]
+        pub enum EventType {
+            $($name = $number,)*
+        }
+
+        impl EventType {
+            /// Every type, in number order.
+            pub const ALL: &[EventType] = &[$(EventType::$name,)*];
+
+            /// The name used in exports and reports.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(EventType::$name => stringify!($name),)*
+                }
+            }
+
+            /// The schema version this crate writes for the type. Each type has its own: bumping one
+            /// never bumps another; [`Event::decode`] keeps reading every earlier version.
+            pub fn version(self) -> u16 {
+                match self {
+                    $(EventType::$name => $version,)*
+                }
+            }
+        }
+
+        impl Event {
+            /// Its type.
+            pub fn event_type(&self) -> EventType {
+                match self {
+                    $(Event::$name(_) => EventType::$name,)*
+                }
+            }
+
+            /// The stream the event belongs to.
+            pub fn stream(&self) -> StreamId {
+                match self {
+                    $(Event::$name(e) => e.stream(),)*
+                }
+            }
+
+            /// A one-line description, for tables and histories.
+            pub fn describe(&self) -> String {
+                match self {
+                    $(Event::$name(e) => e.describe(),)*
+                }
+            }
+
+            /// Appends the body bytes, in the current version of the event's type, to `out`.
+            pub fn encode_body_into(&self, out: &mut Vec<u8>) {
+                match self {
+                    $(Event::$name(e) => codec::encode_into(e, out),)*
+                }
+            }
+
+            /// Decodes a body of a given type and version, upcasting older versions to the current shape.
+            pub fn decode(event_type: u16, version: u16, body: &[u8]) -> Result<Event, CodecError> {
+                let t = EventType::try_from(event_type).map_err(CodecError::UnknownEventType)?;
+                let unknown = || CodecError::UnknownEventVersion { event_type: t.name(), version };
+                if version == 0 || version > t.version() {
+                    return Err(unknown());
+                }
+                Ok(match t {
+                    $(EventType::$name => Event::$name(if version == t.version() {
+                        codec::decode(body)?
+                    } else {
+                        <$name as EventBody>::upcast(version, body).map_err(|e| match e {
+                            CodecError::UnknownEventVersion { .. } => unknown(),
+                            e => e,
+                        })?
+                    }),)*
+                })
+            }
+        }
+
+        /// The JSON form of an event: its body's fields.
+        impl Serialize for Event {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(Event::$name(e) => e.serialize(s),)*
+                }
+            }
+        }
+    };
+}
+
+events! {
+    1 => LedgerOpened, version 1;
+    2 => ActorRegistered, version 1;
+    3 => AreaRegistered, version 1;
+    4 => SourceRecorded, version 1;
+    5 => CommitmentRecorded, version 1;
+    6 => ProgressReported, version 1;
+    7 => StatusChanged, version 1;
+    8 => IndicatorRecorded, version 1;
+    9 => CommitmentAmended, version 1;
+    10 => CommitmentReassigned, version 1;
+    11 => EntryCorrected, version 1;
+    12 => FeedbackRecorded, version 1;
+    13 => SourceCategorized, version 1;
 }
 
 impl TryFrom<u16> for EventType {
     type Error = u16;
     fn try_from(n: u16) -> Result<EventType, u16> {
-        EventType::ALL.into_iter().find(|t| *t as u16 == n).ok_or(n)
-    }
-}
-
-/// The schema version of an event type when it was first written.
-pub const EVENT_VERSION: u16 = 1;
-
-impl EventType {
-    /// The schema version this crate writes for the type. Each type has its own: bumping one never
-    /// bumps another; [`Event::decode`] keeps reading every earlier version.
-    pub fn version(self) -> u16 {
-        match self {
-            EventType::LedgerOpened
-            | EventType::ActorRegistered
-            | EventType::AreaRegistered
-            | EventType::SourceRecorded
-            | EventType::CommitmentRecorded
-            | EventType::ProgressReported
-            | EventType::StatusChanged
-            | EventType::IndicatorRecorded
-            | EventType::CommitmentAmended
-            | EventType::CommitmentReassigned
-            | EventType::EntryCorrected
-            | EventType::FeedbackRecorded
-            | EventType::SourceCategorized => EVENT_VERSION,
-        }
+        EventType::ALL.iter().copied().find(|t| *t as u16 == n).ok_or(n)
     }
 }
 
 impl Event {
-    /// Its type.
-    pub fn event_type(&self) -> EventType {
-        match self {
-            Event::LedgerOpened(_) => EventType::LedgerOpened,
-            Event::ActorRegistered(_) => EventType::ActorRegistered,
-            Event::AreaRegistered(_) => EventType::AreaRegistered,
-            Event::SourceRecorded(_) => EventType::SourceRecorded,
-            Event::CommitmentRecorded(_) => EventType::CommitmentRecorded,
-            Event::ProgressReported(_) => EventType::ProgressReported,
-            Event::StatusChanged(_) => EventType::StatusChanged,
-            Event::IndicatorRecorded(_) => EventType::IndicatorRecorded,
-            Event::CommitmentAmended(_) => EventType::CommitmentAmended,
-            Event::CommitmentReassigned(_) => EventType::CommitmentReassigned,
-            Event::EntryCorrected(_) => EventType::EntryCorrected,
-            Event::FeedbackRecorded(_) => EventType::FeedbackRecorded,
-            Event::SourceCategorized(_) => EventType::SourceCategorized,
-        }
-    }
-
-    /// The stream the event belongs to.
-    pub fn stream(&self) -> StreamId {
-        match self {
-            Event::LedgerOpened(_) => StreamId::Ledger,
-            Event::ActorRegistered(e) => StreamId::Actor(e.id.clone()),
-            Event::AreaRegistered(e) => StreamId::Area(e.id.clone()),
-            Event::SourceRecorded(e) => StreamId::Source(e.id.clone()),
-            Event::FeedbackRecorded(e) => StreamId::Source(e.source.clone()),
-            Event::SourceCategorized(e) => StreamId::Source(e.source.clone()),
-            Event::CommitmentRecorded(e) => StreamId::Item(e.id.clone()),
-            Event::ProgressReported(e) => StreamId::Item(e.item.clone()),
-            Event::StatusChanged(e) => StreamId::Item(e.item.clone()),
-            Event::IndicatorRecorded(e) => StreamId::Item(e.item.clone()),
-            Event::CommitmentAmended(e) => StreamId::Item(e.item.clone()),
-            Event::CommitmentReassigned(e) => StreamId::Item(e.item.clone()),
-            Event::EntryCorrected(e) => StreamId::Item(e.item.clone()),
-        }
-    }
-
     /// The body bytes, in the current version of the event's type.
     pub fn encode_body(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(512);
-        match self {
-            Event::LedgerOpened(e) => codec::encode_into(e, &mut out),
-            Event::ActorRegistered(e) => codec::encode_into(e, &mut out),
-            Event::AreaRegistered(e) => codec::encode_into(e, &mut out),
-            Event::SourceRecorded(e) => codec::encode_into(e, &mut out),
-            Event::CommitmentRecorded(e) => codec::encode_into(e, &mut out),
-            Event::ProgressReported(e) => codec::encode_into(e, &mut out),
-            Event::StatusChanged(e) => codec::encode_into(e, &mut out),
-            Event::IndicatorRecorded(e) => codec::encode_into(e, &mut out),
-            Event::CommitmentAmended(e) => codec::encode_into(e, &mut out),
-            Event::CommitmentReassigned(e) => codec::encode_into(e, &mut out),
-            Event::EntryCorrected(e) => codec::encode_into(e, &mut out),
-            Event::FeedbackRecorded(e) => codec::encode_into(e, &mut out),
-            Event::SourceCategorized(e) => codec::encode_into(e, &mut out),
-        }
+        self.encode_body_into(&mut out);
         out
-    }
-
-    /// Decodes a body of a given type and version, upcasting older versions to the current shape.
-    pub fn decode(event_type: u16, version: u16, body: &[u8]) -> Result<Event, CodecError> {
-        let t = EventType::try_from(event_type).map_err(CodecError::UnknownEventType)?;
-        // Every (type, version) ever written is listed here; an older version decodes its frozen
-        // layout and is converted to the current shape. Version 1 is the only one so far.
-        if version != 1 {
-            return Err(CodecError::UnknownEventVersion { event_type: t.name(), version });
-        }
-        Ok(match t {
-            EventType::LedgerOpened => Event::LedgerOpened(codec::decode(body)?),
-            EventType::ActorRegistered => Event::ActorRegistered(codec::decode(body)?),
-            EventType::AreaRegistered => Event::AreaRegistered(codec::decode(body)?),
-            EventType::SourceRecorded => Event::SourceRecorded(codec::decode(body)?),
-            EventType::CommitmentRecorded => Event::CommitmentRecorded(codec::decode(body)?),
-            EventType::ProgressReported => Event::ProgressReported(codec::decode(body)?),
-            EventType::StatusChanged => Event::StatusChanged(codec::decode(body)?),
-            EventType::IndicatorRecorded => Event::IndicatorRecorded(codec::decode(body)?),
-            EventType::CommitmentAmended => Event::CommitmentAmended(codec::decode(body)?),
-            EventType::CommitmentReassigned => Event::CommitmentReassigned(codec::decode(body)?),
-            EventType::EntryCorrected => Event::EntryCorrected(codec::decode(body)?),
-            EventType::FeedbackRecorded => Event::FeedbackRecorded(codec::decode(body)?),
-            EventType::SourceCategorized => Event::SourceCategorized(codec::decode(body)?),
-        })
     }
 }

@@ -1,20 +1,77 @@
 //! Export bundles: the whole log as JSON lines, one record a line, each carrying its hash, its link and
 //! its stored bytes, so that an auditor can verify a copy without sled and without trusting the JSON.
 //!
-//! A line is [`RecordJson`] with `bytes` (`schema/record.schema.json`). [`verify_bundle`] runs the same
-//! [`Verifier`] as `verify` over the bytes, then checks that every JSON field says what the bytes say:
-//! a changed, missing or reordered line is named by its line number.
+//! A line is [`RecordJson`] with `bytes` (`schema/record.schema.json`); its field order is fixed, so a
+//! line is a canonical function of the record. [`crate::verify::verify_bundle`] runs the same checks
+//! as `verify` over the bytes, then [`check_fields`] checks that every JSON field says what the bytes
+//! say: a changed, missing or reordered line is named by its line number.
 
 use crate::ids::Seq;
 use crate::ledger::{Ledger, LedgerError};
+use crate::event::Event;
 use crate::record::Hash;
 use crate::store::Store;
-use crate::verify::{Bad, Problem, Report, Verifier};
-use crate::view::RecordJson;
+use crate::record::Record;
 use base64::Engine as _;
-use serde::Deserialize;
-use std::io::{BufRead, Write};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
 use std::ops::ControlFlow;
+
+/// A record as JSON, as `log --json`, `history --json` and export bundles write it: every header
+/// field, the event's fields, and in bundles the stored bytes (base64). Field order is fixed, so a
+/// bundle line is a canonical function of the record (see `schema/record.schema.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordJson<'a> {
+    /// Position.
+    pub seq: u64,
+    /// Hash of the stored bytes.
+    pub hash: Hash,
+    /// Link to the previous record.
+    pub prev: Hash,
+    /// Acceptance time, RFC 3339 in the ledger's UTC offset.
+    pub time: String,
+    /// Acceptance time in microseconds since the epoch.
+    pub time_us: i64,
+    /// Who appended it.
+    pub actor: &'a str,
+    /// Its stream.
+    pub stream: String,
+    /// Its version in the stream.
+    pub stream_version: u64,
+    /// The stream's previous record.
+    pub stream_prev: Option<u64>,
+    /// The event type's name.
+    #[serde(rename = "type")]
+    pub event_type: &'static str,
+    /// The event type's schema version.
+    pub version: u16,
+    /// The event's fields.
+    pub event: &'a Event,
+    /// The stored bytes, base64 (standard alphabet, padded); in bundles only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<String>,
+}
+
+impl<'a> RecordJson<'a> {
+    /// The JSON form of a record at a UTC offset; with `bytes`, as a bundle line.
+    pub fn new(rec: &'a Record, hash: Hash, utc_offset: i32, bytes: Option<&[u8]>) -> RecordJson<'a> {
+        RecordJson {
+            seq: rec.seq.0,
+            hash,
+            prev: rec.prev,
+            time: rec.time.format(utc_offset),
+            time_us: rec.time.0,
+            actor: rec.actor.as_str(),
+            stream: rec.stream.to_text(),
+            stream_version: rec.stream_version.0,
+            stream_prev: rec.stream_prev.map(|s| s.0),
+            event_type: rec.event.event_type().name(),
+            version: rec.event_version,
+            event: &rec.event,
+            bytes: bytes.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
+        }
+    }
+}
 
 /// Why an export failed.
 #[derive(Debug, thiserror::Error)]
@@ -78,118 +135,46 @@ pub fn export<S: Store>(
     Ok(written)
 }
 
-/// The fields of a line that the check needs before decoding the bytes.
+/// A bundle line, read: its text, the seq it claims and its stored bytes.
+#[derive(Debug, Clone)]
+pub struct BundleLine {
+    /// The line without its line ending.
+    pub text: String,
+    /// The `seq` field.
+    pub seq: u64,
+    /// The `bytes` field, decoded.
+    pub bytes: Vec<u8>,
+}
+
+/// The fields of a line read before its bytes are decoded.
 #[derive(Deserialize)]
 struct LineHead {
     seq: u64,
     bytes: String,
 }
 
-/// Verifies a bundle without a store: the same checks as `verify`, per line, plus that each line's
-/// JSON fields match its bytes. With `expected_head`, the last record must have that hash (this is
-/// what catches a bundle with its newest lines removed). `progress` gets the lines read so far.
-pub fn verify_bundle(
-    input: &mut dyn BufRead,
-    expected_head: Option<Hash>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<Report, std::io::Error> {
-    let mut verifier = Verifier::for_bundle();
-    let mut offset = 0;
-    let mut line = Vec::new();
-    let mut lineno = 0u64;
-    let mut bad = None;
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            break;
+impl BundleLine {
+    /// Reads a line (with or without its line ending); says what is wrong with it otherwise.
+    pub fn parse(line: &[u8]) -> Result<BundleLine, String> {
+        let text = std::str::from_utf8(line).map_err(|e| format!("the line is not UTF-8: {e}"))?;
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            return Err("the line is empty".into());
         }
-        lineno += 1;
-        let checked = match std::str::from_utf8(&line) {
-            Ok(text) => check_line(&mut verifier, text.trim_end_matches(['\n', '\r']), &mut offset),
-            Err(e) => Err(Box::new((
-                Bad {
-                    seq: verifier.records(),
-                    problem: Problem::BadLine { why: format!("the line is not UTF-8: {e}") },
-                },
-                None,
-            ))),
-        };
-        if let Err(failure) = checked {
-            let (b, this) = *failure;
-            // A broken link may mean the line before was changed: the next line tells.
-            let mut next = Vec::new();
-            input.read_until(b'\n', &mut next)?;
-            let next_bytes = std::str::from_utf8(&next).ok().and_then(|t| line_bytes(t.trim_end_matches(['\n', '\r'])));
-            let b = verifier.attribute(b, this.as_deref(), next_bytes.as_deref());
-            lineno -= verifier.records() - b.seq.min(verifier.records());
-            bad = Some(b);
-            break;
-        }
-        if lineno.is_multiple_of(65_536) {
-            progress(lineno);
-        }
+        let head: LineHead = serde_json::from_str(text).map_err(|e| format!("the line is not a record: {e}"))?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&head.bytes)
+            .map_err(|e| format!("`bytes` is not base64: {e}"))?;
+        Ok(BundleLine { text: text.to_string(), seq: head.seq, bytes })
     }
-    progress(lineno);
-    let records = verifier.records();
-    let mut report = verifier.finish(bad.clone());
-    if bad.is_some() {
-        report.first_bad_line = Some(lineno);
-    } else if let Some(expected) = expected_head
-        && report.head.as_deref() != Some(expected.to_hex().as_str())
-    {
-        let problem = Problem::BadLine {
-            why: format!(
-                "the bundle ends with {} but the expected head is {expected}: records were changed or removed at the end",
-                report
-                    .head
-                    .as_deref()
-                    .map_or("no records".to_string(), |h| format!("record {} hashing to {h}", records - 1))
-            ),
-        };
-        report.ok = false;
-        report.first_bad_seq = Some(records.saturating_sub(1));
-        report.first_bad_line = Some(records.max(1));
-        report.problem_kind = Some(problem.kind());
-        report.problem = Some(problem.to_string());
-    }
-    Ok(report)
 }
 
-/// The stored bytes a line carries, if it carries any.
-fn line_bytes(text: &str) -> Option<Vec<u8>> {
-    let head: LineHead = serde_json::from_str(text).ok()?;
-    base64::engine::general_purpose::STANDARD.decode(&head.bytes).ok()
-}
-
-/// Checks one line; on failure returns why, with the line's stored bytes when it had readable ones.
-/// A failed line: why, and the line's stored bytes when it had readable ones.
-type LineFailure = Box<(Bad, Option<Vec<u8>>)>;
-
-fn check_line(verifier: &mut Verifier, text: &str, offset: &mut i32) -> Result<(), LineFailure> {
-    let seq = verifier.records();
-    let bad = |why: String| Box::new((Bad { seq, problem: Problem::BadLine { why } }, None));
-    if text.trim().is_empty() {
-        return Err(bad("the line is empty".into()));
-    }
-    let head: LineHead = serde_json::from_str(text).map_err(|e| bad(format!("the line is not a record: {e}")))?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&head.bytes)
-        .map_err(|e| bad(format!("`bytes` is not base64: {e}")))?;
-    let (rec, hash) = match verifier.check_next(&Seq(head.seq).key(), &bytes) {
-        Ok(checked) => checked,
-        Err(b) => return Err(Box::new((b, Some(bytes)))),
-    };
-    if let crate::event::Event::LedgerOpened(o) = &rec.event {
-        *offset = o.utc_offset_minutes;
-    }
-    let canonical = serde_json::to_string(&RecordJson::new(&rec, hash, *offset, Some(&bytes)))
-        .map_err(|e| bad(format!("cannot render the record: {e}")))?;
-    if canonical != text {
-        same_fields(text, &canonical)
-            .map_err(|why| Box::new((Bad { seq, problem: Problem::BadLine { why } }, None)))?;
-    }
-    verifier.accept(&rec, hash);
-    Ok(())
+/// Checks that a line's JSON fields say what its stored bytes (decoded as `rec`, hashing to `hash`)
+/// say; names the first field that differs otherwise.
+pub fn check_fields(line: &BundleLine, rec: &Record, hash: Hash, utc_offset: i32) -> Result<(), String> {
+    let canonical = serde_json::to_string(&RecordJson::new(rec, hash, utc_offset, Some(&line.bytes)))
+        .map_err(|e| format!("cannot render the record: {e}"))?;
+    if canonical == line.text { Ok(()) } else { same_fields(&line.text, &canonical) }
 }
 
 /// Accepts a line that is not byte-identical to the canonical one only if it holds the same fields

@@ -10,10 +10,11 @@
 //! the source's own fields) or drops an item, it is refused whole.
 
 use crate::date::Date;
-use crate::decide::{Command, NewCommitment};
-use crate::event::{ActorRegistered, AreaRegistered, CommitmentAmended, IndicatorRecorded, SourceRecorded};
+use crate::command::{Command, NewCommitment};
 use crate::ids::{ActorId, AreaId, IdError, ItemId, SourceId};
-use crate::ledger::{Appended, Ledger, LedgerError, StateRead};
+use crate::command::{Amend, RecordIndicator, RecordSource, RegisterActor, RegisterArea};
+use crate::ledger::{Ledger, LedgerError};
+use crate::record::Head;
 use crate::state::ItemState;
 use crate::store::Store;
 use crate::vocab::{Kind, Role, SourceKind};
@@ -225,7 +226,7 @@ pub enum Outcome {
     /// Records appended, and how many of each kind.
     Appended {
         /// The records, in order.
-        records: Vec<Appended>,
+        records: Vec<Head>,
         /// Counts by what was appended ("commitments", "figures", "amendments", …).
         counts: BTreeMap<&'static str, usize>,
     },
@@ -297,7 +298,7 @@ fn plan<S: Store>(ledger: &mut Ledger<S>, doc: &Document) -> Result<Vec<Step>, I
             None => steps.push(Step {
                 path: path(),
                 what: "actors",
-                command: Command::RegisterActor(ActorRegistered {
+                command: Command::RegisterActor(RegisterActor {
                     id: aid,
                     name: a.name.clone(),
                     name_en: a.name_en.clone(),
@@ -331,7 +332,7 @@ fn plan<S: Store>(ledger: &mut Ledger<S>, doc: &Document) -> Result<Vec<Step>, I
             None => steps.push(Step {
                 path: path(),
                 what: "areas",
-                command: Command::RegisterArea(AreaRegistered {
+                command: Command::RegisterArea(RegisterArea {
                     id: aid,
                     name: a.name.clone(),
                     name_en: a.name_en.clone(),
@@ -362,7 +363,7 @@ fn plan<S: Store>(ledger: &mut Ledger<S>, doc: &Document) -> Result<Vec<Step>, I
     let s = &doc.source;
     let spath = || "source".to_string();
     let sid: SourceId = id(spath, &s.id)?;
-    let source = SourceRecorded {
+    let source = RecordSource {
         id: sid.clone(),
         kind: SourceKind::parse(&s.kind)
             .ok_or_else(|| ImportError::Invalid { path: spath(), why: "unknown kind".into() })?,
@@ -383,7 +384,7 @@ fn plan<S: Store>(ledger: &mut Ledger<S>, doc: &Document) -> Result<Vec<Step>, I
     };
     match registry.sources.get(&sid) {
         None => steps.push(Step { path: spath(), what: "sources", command: Command::RecordSource(source) }),
-        Some(known) if known.source == source => {}
+        Some(known) if source.matches(&known.source) => {}
         Some(_) => {
             return Err(ImportError::Conflict {
                 path: spath(),
@@ -424,7 +425,7 @@ fn plan<S: Store>(ledger: &mut Ledger<S>, doc: &Document) -> Result<Vec<Step>, I
             .iter()
             .enumerate()
             .map(|(j, f)| {
-                Ok(IndicatorRecorded {
+                Ok(RecordIndicator {
                     item: item_id.clone(),
                     name: f.name.clone(),
                     value: decimal(&f.value),
@@ -516,7 +517,7 @@ struct Wanted<'a> {
     area: AreaId,
     lead: ActorId,
     partners: Vec<ActorId>,
-    figures: Vec<IndicatorRecorded>,
+    figures: Vec<RecordIndicator>,
 }
 
 /// The steps that bring an imported item to a changed document's version of it.
@@ -540,7 +541,7 @@ fn revise(
         });
     }
     let some_if = |differs: bool, v: &String| differs.then(|| v.clone());
-    let amend = CommitmentAmended {
+    let amend = Amend {
         item: item.id.clone(),
         title: some_if(&item.title != w.title, w.title),
         title_en: match w.title_en {
@@ -564,7 +565,7 @@ fn revise(
         });
     }
     let reassigns = item.core.lead != w.lead || item.core.partners != w.partners;
-    let known = |f: &IndicatorRecorded| {
+    let known = |f: &RecordIndicator| {
         item.indicators.iter().any(|ind| {
             ind.name == f.name
                 && ind
@@ -573,7 +574,7 @@ fn revise(
                     .any(|h| h.value == f.value && h.as_of == f.as_of && h.approximate == f.approximate)
         })
     };
-    let new_figures: Vec<IndicatorRecorded> = w.figures.into_iter().filter(|f| !known(f)).collect();
+    let new_figures: Vec<RecordIndicator> = w.figures.into_iter().filter(|f| !known(f)).collect();
     if !(amends || reassigns || !new_figures.is_empty()) {
         return Ok(());
     }
@@ -590,7 +591,7 @@ fn revise(
         steps.push(Step {
             path: path(),
             what: "amendments",
-            command: Command::Amend(CommitmentAmended { reason: reason.clone(), ..amend }),
+            command: Command::Amend(Amend { reason: reason.clone(), ..amend }),
         });
     }
     if reassigns {

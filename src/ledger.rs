@@ -1,36 +1,18 @@
-//! The ledger: one writer over a store, deciding each command against the projected state, appending
-//! the resulting records durably, and answering reads from the projection.
+//! The ledger: one writer over a store. It decides each command against the projected state, appends
+//! the resulting records durably, and answers reads from the projection; replays fold the log anew.
 
-use crate::date::Timestamp;
-use crate::decide::{self, Command, Rejection};
-use crate::event::{AreaRegistered, LedgerOpened};
+use crate::command::{Command, OpenLedger, RegisterArea};
+use crate::date::{Clock, SystemClock, Timestamp};
+use crate::decide::{self, Rejection};
 use crate::ids::{ActorId, ItemId, Seq, StreamId};
-use crate::projection::{LIVE, Projector, REPLAY};
-use crate::record::{Hash, Record, hash_record_bytes};
+use crate::projection::Projection;
+use crate::record::{Hash, Head, Record, hash_record_bytes};
 use crate::sled_store::SledStore;
-use crate::state::{Facts, ItemState, Registry};
-use crate::store::{HeadMark, Store, StoreError};
-use crate::verify::{Report, Verifier};
+use crate::state::{Facts, ItemState, Registry, State};
+use crate::store::{Store, StoreError};
+use crate::verify::Report;
 use std::ops::ControlFlow;
 use std::path::Path;
-
-/// Where the clock comes from. The system clock in production; tests, demos and imports of
-/// historical material may supply another. The ledger never lets time go backwards: a record is
-/// stamped with the later of the clock and the previous record's time.
-pub trait Clock: Send {
-    /// Now.
-    fn now(&self) -> Timestamp;
-}
-
-/// The system clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
 
 /// Why a ledger operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -60,34 +42,6 @@ pub enum LedgerError {
     Damaged(String),
 }
 
-/// The last record of the log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Head {
-    /// Its seq.
-    pub seq: Seq,
-    /// Its hash.
-    pub hash: Hash,
-    /// When it was accepted.
-    pub time: Timestamp,
-}
-
-impl Head {
-    fn mark(&self) -> HeadMark {
-        HeadMark { seq: self.seq, hash: self.hash }
-    }
-}
-
-/// What an append wrote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Appended {
-    /// The record's seq.
-    pub seq: Seq,
-    /// Its hash.
-    pub hash: Hash,
-    /// When it was accepted.
-    pub time: Timestamp,
-}
-
 /// Up to where a replay goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Until {
@@ -97,24 +51,12 @@ pub enum Until {
     Time(Timestamp),
 }
 
-/// Read access to a projected state: the live one or a replay.
-pub trait StateRead {
-    /// Ledger-wide facts.
-    fn registry(&self) -> &Registry;
-    /// The last record reflected.
-    fn mark(&self) -> Option<HeadMark>;
-    /// One item.
-    fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError>;
-    /// Every item, in id order.
-    fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), LedgerError>;
-}
-
 /// A commitment ledger over a store.
 pub struct Ledger<S: Store = SledStore> {
     store: S,
     clock: Box<dyn Clock>,
     head: Option<Head>,
-    projection: Projector,
+    projection: Projection,
     damaged: Option<String>,
 }
 
@@ -130,9 +72,32 @@ impl Ledger<SledStore> {
         Ledger::with_store(SledStore::open(dir, false)?, Box::new(SystemClock))
     }
 
-    /// Opens the ledger in `dir`, creating an empty store if there is none (for `init`).
-    pub fn create(dir: &Path) -> Result<Ledger<SledStore>, LedgerError> {
-        Ledger::with_store(SledStore::open(dir, true)?, Box::new(SystemClock))
+    /// Creates a ledger in `dir` (a new or empty directory) and appends its opening record and areas
+    /// in one durable write. If that is refused, the store it created is removed again, so that a
+    /// refused `init` leaves the directory as it found it.
+    pub fn create(dir: &Path, opened: OpenLedger, areas: Vec<RegisterArea>) -> Result<(Ledger, Vec<Head>), LedgerError> {
+        Ledger::create_with_clock(dir, opened, areas, Box::new(SystemClock))
+    }
+
+    /// [`Ledger::create`] with a clock of the caller's (the demo's simulated year).
+    pub fn create_with_clock(
+        dir: &Path,
+        opened: OpenLedger,
+        areas: Vec<RegisterArea>,
+        clock: Box<dyn Clock>,
+    ) -> Result<(Ledger, Vec<Head>), LedgerError> {
+        let prior = SledStore::prior_state(dir);
+        let mut ledger = Ledger::with_store(SledStore::open(dir, true)?, clock)?;
+        match ledger.init(opened, areas) {
+            Ok(appended) => Ok((ledger, appended)),
+            Err(e) => {
+                if ledger.head.is_none() {
+                    drop(ledger);
+                    SledStore::remove_new(dir, prior);
+                }
+                Err(e)
+            }
+        }
     }
 }
 
@@ -140,106 +105,16 @@ fn decode_at(seq: u64, bytes: &[u8]) -> Result<Record, LedgerError> {
     Record::decode(bytes).map_err(|e| LedgerError::Corrupt { seq, why: e.to_string() })
 }
 
-/// Records folded per scan of the store.
-const CHUNK: usize = 4096;
-
-/// Folds the log into `p` from its watermark through `until`, writing back only when `p` wants to (a
-/// full cache; for the live projection, many unwritten records). Stops early at the first record that
-/// does not decode or does not continue the log, and says where.
-fn fold<S: Store>(store: &mut S, p: &mut Projector, until: Until) -> Result<Option<String>, LedgerError> {
-    loop {
-        let mut expected = p.next_seq().0;
-        let mut chunk = Vec::new();
-        let mut last_hash = Hash::ZERO;
-        let mut done = false;
-        let mut bad = None;
-        store.scan(Seq(expected), &mut |key, bytes| {
-            let rec = match Record::decode(bytes) {
-                Ok(rec) if Seq::from_key(key) == Some(Seq(expected)) && rec.seq.0 == expected => rec,
-                _ => {
-                    bad = Some(format!("record {expected} is unreadable or out of place"));
-                    done = true;
-                    return ControlFlow::Break(());
-                }
-            };
-            let beyond = match until {
-                Until::Seq(s) => rec.seq > s,
-                Until::Time(t) => rec.time > t,
-            };
-            if beyond {
-                done = true;
-                return ControlFlow::Break(());
-            }
-            chunk.push(rec);
-            expected += 1;
-            if chunk.len() >= CHUNK {
-                // Only the chunk's last record is ever a watermark: hash just that one.
-                last_hash = hash_record_bytes(bytes);
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        })?;
-        let full = chunk.len() >= CHUNK;
-        if !full && let Some(last) = chunk.last() {
-            last_hash = store.get(last.seq)?.map(|b| hash_record_bytes(&b)).unwrap_or_default();
-        }
-        for rec in &chunk {
-            p.apply(store, rec)?;
-        }
-        if let Some(last) = chunk.last() {
-            p.set_mark(HeadMark { seq: last.seq, hash: last_hash });
-        }
-        if p.wants_write_back() {
-            p.write_back(store)?;
-        }
-        if done || !full {
-            return Ok(bad);
-        }
-    }
-}
-
-/// Loads the live projection and catches it up to `head`; rebuilds it when its watermark is not a
-/// record of this log (a restored backup, a damaged store, another format).
-fn load_live<S: Store>(store: &mut S, head: Option<Head>) -> Result<(Projector, Option<String>), LedgerError> {
-    let loaded = match Projector::load(store, LIVE)? {
-        Some(p) => {
-            let on_log = match p.mark() {
-                None => true,
-                Some(m) => {
-                    head.is_some_and(|h| h.seq >= m.seq)
-                        && store.get(m.seq)?.map(|b| hash_record_bytes(&b)) == Some(m.hash)
-                }
-            };
-            on_log.then_some(p)
-        }
-        None => None,
-    };
-    let mut p = match loaded {
-        Some(p) => p,
-        None => Projector::empty(store, LIVE)?,
-    };
-    let Some(h) = head else { return Ok((p, None)) };
-    if p.next_seq() > h.seq {
-        return Ok((p, None));
-    }
-    let (mut p, bad) = match fold(store, &mut p, Until::Seq(h.seq)) {
-        Ok(bad) => (p, bad),
-        Err(LedgerError::Store(StoreError::DerivedCorrupt(_))) => {
-            let mut p = Projector::empty(store, LIVE)?;
-            let bad = fold(store, &mut p, Until::Seq(h.seq))?;
-            (p, bad)
-        }
-        Err(e) => return Err(e),
-    };
-    p.write_back(store)?;
-    Ok((p, bad))
+/// What staging a command left behind.
+enum Staged {
+    Accepted(Head),
+    Refused(Rejection),
 }
 
 impl<S: Store> Ledger<S> {
     /// Opens a ledger over a store: derives the head from the log, compares it with the stored head,
     /// loads the projection and catches it up (or rebuilds it when its watermark is not on the log).
-    pub fn with_store(mut store: S, clock: Box<dyn Clock>) -> Result<Ledger<S>, LedgerError> {
+    pub fn with_store(store: S, clock: Box<dyn Clock>) -> Result<Ledger<S>, LedgerError> {
         let mut damaged = None;
         let head = match store.last()? {
             None => None,
@@ -259,16 +134,8 @@ impl<S: Store> Ledger<S> {
                 Some(Head { seq, hash: hash_record_bytes(&bytes), time })
             }
         };
-        let stored_head = match store.stored_head() {
-            Ok(h) => h,
-            Err(StoreError::HeadUnreadable(why)) => {
-                damaged = Some(format!("the stored head is unreadable: {why}"));
-                None
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if let Some(ack) = stored_head {
-            match head {
+        match store.stored_head() {
+            Ok(Some(ack)) => match head {
                 None => damaged = Some(format!("the store acknowledged record {} but the log is empty", ack.seq)),
                 Some(h) if ack.seq > h.seq => {
                     damaged = Some(format!("the store acknowledged record {} but the log ends at {}", ack.seq, h.seq))
@@ -278,11 +145,44 @@ impl<S: Store> Ledger<S> {
                         damaged = Some(format!("record {} is not the record the store acknowledged", ack.seq));
                     }
                 }
-            }
+            },
+            Ok(None) => {}
+            Err(StoreError::HeadUnreadable(why)) => damaged = Some(format!("the stored head is unreadable: {why}")),
+            Err(e) => return Err(e.into()),
         }
-        let (projection, bad) = load_live(&mut store, head)?;
-        damaged = damaged.or(bad);
-        Ok(Ledger { store, clock, head, projection, damaged })
+        let mut ledger = Ledger { store, clock, head, projection: Projection::empty(), damaged };
+        ledger.load_projection()?;
+        Ok(ledger)
+    }
+
+    /// Loads the stored projection and catches it up to the head; rebuilds it when its watermark is
+    /// not a record of this log (a restored backup, a damaged store, another format) or it is unreadable.
+    fn load_projection(&mut self) -> Result<(), LedgerError> {
+        let stored = match Projection::load(&self.store)? {
+            Some(p) => match p.mark() {
+                None => Some(p),
+                Some(m) => {
+                    let on_log = self.head.is_some_and(|h| h.seq >= m.seq)
+                        && self.store.get(m.seq)?.map(|b| hash_record_bytes(&b)) == Some(m.hash);
+                    on_log.then_some(p)
+                }
+            },
+            None => None,
+        };
+        self.projection = stored.unwrap_or_else(Projection::empty);
+        let Some(h) = self.head else { return Ok(()) };
+        let bad = match self.projection.catch_up(&mut self.store, h.seq) {
+            Ok(bad) => bad,
+            Err(StoreError::DerivedCorrupt(_)) => {
+                self.projection = Projection::empty();
+                self.projection.catch_up(&mut self.store, h.seq)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(bad) = bad {
+            self.damaged.get_or_insert(bad);
+        }
+        Ok(())
     }
 
     /// Replaces the clock (tests, demos, imports of historical material).
@@ -302,7 +202,24 @@ impl<S: Store> Ledger<S> {
 
     /// Ledger-wide facts as of the head.
     pub fn registry(&self) -> &Registry {
-        self.projection.registry()
+        self.projection.state().registry()
+    }
+
+    /// The state as of the head, with the items loaded so far (all of them after
+    /// [`Ledger::load_all`]). Cloning it is cheap: it is the snapshot a writer publishes.
+    pub fn state(&self) -> &State {
+        self.projection.state()
+    }
+
+    /// Loads every item into memory, so that [`Ledger::state`] holds them all.
+    pub fn load_all(&mut self) -> Result<(), LedgerError> {
+        match self.projection.load_all(&self.store) {
+            Err(StoreError::DerivedCorrupt(_)) => {
+                self.rebuild_projection()?;
+                Ok(())
+            }
+            other => Ok(other?),
+        }
     }
 
     /// The store.
@@ -311,7 +228,7 @@ impl<S: Store> Ledger<S> {
     }
 
     /// Opens an empty ledger: record 0 and, in the same durable write, the given areas.
-    pub fn init(&mut self, opened: LedgerOpened, areas: Vec<AreaRegistered>) -> Result<Vec<Appended>, LedgerError> {
+    pub fn init(&mut self, opened: OpenLedger, areas: Vec<RegisterArea>) -> Result<Vec<Head>, LedgerError> {
         let admin = opened.admin.clone();
         let mut commands = vec![(admin.clone(), Command::Open(opened))];
         commands.extend(areas.into_iter().map(|a| (admin.clone(), Command::RegisterArea(a))));
@@ -319,15 +236,10 @@ impl<S: Store> Ledger<S> {
     }
 
     /// Who appends a command when no actor is named: the item's lead for progress, status changes,
-    /// figures and corrections; the ledger's administrator otherwise.
+    /// figures and corrections; the ledger's administrator otherwise. None before record 0.
     pub fn default_actor(&mut self, command: &Command) -> Result<Option<ActorId>, LedgerError> {
-        let lead_item = match command {
-            Command::ReportProgress { item, .. } | Command::ChangeStatus { item, .. } => Some(item),
-            Command::RecordIndicator(e) => Some(&e.item),
-            Command::Correct(e) => Some(&e.item),
-            _ => None,
-        };
-        if let Some(id) = lead_item
+        if command.lead_appends()
+            && let Some(id) = command.item()
             && let Some(item) = self.item(id)?
         {
             return Ok(Some(item.core.lead));
@@ -335,112 +247,132 @@ impl<S: Store> Ledger<S> {
         Ok(self.registry().info().map(|i| i.admin.clone()))
     }
 
-    /// One item as of the head; an unreadable stored projection is rebuilt from the log first.
-    pub fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
+    /// Loads an item into the projection's memory; an unreadable stored projection is rebuilt first.
+    fn load_item(&mut self, id: &ItemId) -> Result<(), LedgerError> {
         match self.projection.load_item(&self.store, id) {
-            Ok(item) => Ok(item.cloned()),
+            Ok(_) => Ok(()),
             Err(StoreError::DerivedCorrupt(_)) => {
                 self.rebuild_projection()?;
-                Ok(self.projection.load_item(&self.store, id)?.cloned())
+                Ok(())
             }
             Err(e) => Err(e.into()),
         }
     }
 
+    /// One item as of the head.
+    pub fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
+        self.load_item(id)?;
+        Ok(self.projection.state().get(id).cloned())
+    }
+
+    /// Calls `f` with every item as of the head, in id order. Every stored item is checked to decode
+    /// before any is handed out, so that a rebuild never shows an item twice.
+    pub fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), LedgerError> {
+        match self.projection.for_each_item(&self.store, &mut |_| {}) {
+            Err(StoreError::DerivedCorrupt(_)) => {
+                self.rebuild_projection()?;
+            }
+            other => other?,
+        }
+        Ok(self.projection.for_each_item(&self.store, f)?)
+    }
+
     /// Appends one command as one record, durably.
-    pub fn append(&mut self, actor: &ActorId, command: Command) -> Result<Appended, LedgerError> {
+    pub fn append(&mut self, actor: &ActorId, command: Command) -> Result<Head, LedgerError> {
         let mut out = self.append_batch(vec![(actor.clone(), command)])?;
         Ok(out.remove(0))
     }
 
     /// Appends commands as consecutive records in one durable write: all of them or, if any is
     /// refused or the store fails, none. Each command is decided against the state left by the ones
-    /// before it.
-    pub fn append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Appended>, LedgerError> {
+    /// before it. (An import, an `init`.)
+    pub fn append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Head>, LedgerError> {
+        let staged = self.commit(commands, true)?;
+        Ok(staged
+            .into_iter()
+            .filter_map(|s| match s {
+                Staged::Accepted(h) => Some(h),
+                Staged::Refused(_) => None,
+            })
+            .collect())
+    }
+
+    /// Appends independent commands in one durable write (group commit): each is decided in order
+    /// against the state the accepted ones before it left, a refused one does not fail its neighbours,
+    /// and every accepted one is durable when this returns. The outer error is a store failure, after
+    /// which nothing of the group was written.
+    pub fn append_group(
+        &mut self,
+        commands: Vec<(ActorId, Command)>,
+    ) -> Result<Vec<Result<Head, Rejection>>, LedgerError> {
+        let staged = self.commit(commands, false)?;
+        Ok(staged
+            .into_iter()
+            .map(|s| match s {
+                Staged::Accepted(h) => Ok(h),
+                Staged::Refused(r) => Err(r),
+            })
+            .collect())
+    }
+
+    /// Decides, stages and durably writes commands. With `atomic`, the first refusal refuses all.
+    fn commit(&mut self, commands: Vec<(ActorId, Command)>, atomic: bool) -> Result<Vec<Staged>, LedgerError> {
         if let Some(why) = &self.damaged {
             return Err(LedgerError::Damaged(why.clone()));
         }
-        // Load every item the batch touches first: an unreadable projection is rebuilt from the log
-        // now, before anything is staged on top of it.
+        // The I/O first: every item the commands touch is in memory before anything is decided.
         for (_, command) in &commands {
-            if let Some(id) = command_item(command) {
-                match self.projection.load_item(&self.store, id) {
-                    Err(StoreError::DerivedCorrupt(_)) => {
-                        self.rebuild_projection()?;
-                        break;
-                    }
-                    other => {
-                        other?;
-                    }
-                }
+            if let Some(id) = command.item() {
+                self.load_item(id)?;
             }
         }
-        let before = self.head;
-        let now = self.clock.now().max(before.map_or(Timestamp(0), |h| h.time));
-        let mut head = before;
+        let saved = self.projection.clone_state();
+        let now = self.clock.now().max(self.head.map_or(Timestamp(0), |h| h.time));
+        let mut head = self.head;
         let mut staged = Vec::with_capacity(commands.len());
-        let mut appended = Vec::with_capacity(commands.len());
-        let mut result = Ok(());
+        let mut results = Vec::with_capacity(commands.len());
         for (index, (actor, command)) in commands.into_iter().enumerate() {
-            let staged_one = self.stage(&actor, now, command, head);
-            match staged_one {
+            match self.stage(&actor, now, command, head) {
                 Ok((rec, bytes, hash)) => {
-                    if let Err(e) = self.projection.apply(&self.store, &rec) {
-                        result = Err(e.into());
-                        break;
-                    }
-                    self.projection.set_mark(HeadMark { seq: rec.seq, hash });
-                    let a = Appended { seq: rec.seq, hash, time: now };
-                    head = Some(Head { seq: rec.seq, hash, time: now });
+                    self.projection.apply(&rec, hash);
+                    let h = Head { seq: rec.seq, hash, time: now };
+                    head = Some(h);
                     staged.push((rec.seq, bytes));
-                    appended.push(a);
+                    results.push(Staged::Accepted(h));
                 }
-                Err(StageError::Rejected(r)) => {
-                    result = Err(LedgerError::Rejected { index, rejection: r });
-                    break;
+                Err(rejection) if atomic => {
+                    self.projection.restore_state(saved);
+                    return Err(LedgerError::Rejected { index, rejection });
                 }
-                Err(StageError::Store(e)) => {
-                    result = Err(e.into());
-                    break;
-                }
+                Err(rejection) => results.push(Staged::Refused(rejection)),
             }
         }
-        if result.is_ok()
-            && let Some(h) = head.filter(|_| !staged.is_empty())
+        if let Some(h) = head.filter(|_| !staged.is_empty())
+            && let Err(e) = self.store.append(&staged, &h)
         {
-            result = self.store.append(&staged, h.mark()).map_err(LedgerError::from);
+            self.projection.restore_state(saved);
+            return Err(e.into());
         }
-        match result {
-            Ok(()) => {
-                self.head = head;
-                if self.projection.wants_write_back() {
-                    self.projection.write_back(&mut self.store)?;
-                }
-                Ok(appended)
-            }
-            Err(e) => {
-                if !staged.is_empty() {
-                    self.reload()?;
-                }
-                Err(e)
-            }
+        self.head = head;
+        if self.projection.wants_write_back() {
+            self.projection.write_back(&mut self.store)?;
         }
+        Ok(results)
     }
 
-    /// Decides one command and builds its record.
+    /// Decides one command and builds its record, its bytes and its hash.
     fn stage(
-        &mut self,
+        &self,
         actor: &ActorId,
         now: Timestamp,
         command: Command,
         head: Option<Head>,
-    ) -> Result<(Record, Vec<u8>, Hash), StageError> {
-        if let Some(id) = command_item(&command) {
-            self.projection.load_item(&self.store, id).map_err(StageError::Store)?;
-        }
-        let event = decide::decide(&self.projection, actor, now, command).map_err(StageError::Rejected)?;
+    ) -> Result<(Record, Vec<u8>, Hash), Rejection> {
+        let state = self.projection.state();
+        let event = decide::decide(state, actor, now, command)?;
         let stream = event.stream();
-        let pos = self.projection.stream_pos(&stream);
+        let pos = state.stream_pos(&stream);
+        let event_version = event.event_type().version();
         let rec = Record {
             seq: head.map_or(Seq(0), |h| h.seq.next()),
             prev: head.map_or(Hash::ZERO, |h| h.hash),
@@ -450,32 +382,22 @@ impl<S: Store> Ledger<S> {
             stream_version: pos.next,
             stream_prev: pos.last,
             event,
+            event_version,
             signature: None,
         };
         let bytes = rec.encode();
         if bytes.len() > crate::codec::MAX_RECORD_BYTES {
-            return Err(StageError::Rejected(Rejection::InvalidField {
+            return Err(Rejection::InvalidField {
                 field: "record",
                 why: format!(
                     "the record would be {} bytes; the limit is {} (a record that large could never be read back)",
                     bytes.len(),
                     crate::codec::MAX_RECORD_BYTES
                 ),
-            }));
+            });
         }
         let hash = hash_record_bytes(&bytes);
         Ok((rec, bytes, hash))
-    }
-
-    /// Drops in-memory state that may be ahead of the log and reloads it from the store.
-    fn reload(&mut self) -> Result<(), LedgerError> {
-        self.projection.forget_cache();
-        let (p, bad) = load_live(&mut self.store, self.head)?;
-        self.projection = p;
-        if let Some(bad) = bad {
-            self.damaged.get_or_insert(bad);
-        }
-        Ok(())
     }
 
     /// Writes the projection back to the store (done when the ledger closes and every
@@ -499,18 +421,7 @@ impl<S: Store> Ledger<S> {
         from: Seq,
         f: &mut dyn FnMut(&Record, Hash) -> ControlFlow<()>,
     ) -> Result<(), LedgerError> {
-        let mut err = None;
-        self.store.scan(from, &mut |key, bytes| {
-            let seq = Seq::from_key(key).map_or(u64::MAX, |s| s.0);
-            match decode_at(seq, bytes) {
-                Ok(rec) => f(&rec, hash_record_bytes(bytes)),
-                Err(e) => {
-                    err = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
-        })?;
-        err.map_or(Ok(()), Err)
+        for_each_record(&self.store, from, f)
     }
 
     /// Every record of an item's stream, oldest first, found by walking its stream links back from
@@ -540,169 +451,113 @@ impl<S: Store> Ledger<S> {
 
     /// Verifies the whole log; `progress` is called with the number of records checked so far.
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Report, LedgerError> {
-        let mut v = match self.store.stored_head() {
-            Ok(head) => Verifier::new(head),
-            Err(StoreError::HeadUnreadable(why)) => Verifier::with_unreadable_head(why),
-            Err(e) => return Err(e.into()),
-        };
-        let mut bad = None;
-        self.store.scan(Seq(0), &mut |key, bytes| {
-            if let Err(b) = v.push(key, bytes) {
-                bad = Some(b);
-                return ControlFlow::Break(());
-            }
-            if v.records() % 65_536 == 0 {
-                progress(v.records());
-            }
-            ControlFlow::Continue(())
-        })?;
-        progress(v.records());
-        if let Some(b) = bad.take() {
-            // A broken link may mean the record before was changed: look at the next one to tell.
-            let this = self.store.get(Seq(b.seq))?;
-            let next = self.store.get(Seq(b.seq + 1))?;
-            bad = Some(v.attribute(b, this.as_deref(), next.as_deref()));
-        }
-        Ok(v.finish(bad))
+        crate::verify::verify_store(&self.store, progress)
     }
 
-    /// The state as it was through `until`: folded in memory, spilling into the store's replay
-    /// namespace only when it holds more items than the cache.
-    pub fn replay(&mut self, until: Until) -> Result<Replayed<'_, S>, LedgerError> {
-        let mut p = Projector::empty(&mut self.store, REPLAY)?;
-        let bad = fold(&mut self.store, &mut p, until)?;
-        if let Some(bad) = bad {
-            return Err(LedgerError::Corrupt { seq: p.next_seq().0, why: bad });
+    /// The state as it was through `until`, folded in memory from the log.
+    pub fn replay(&self, until: Until) -> Result<State, LedgerError> {
+        let mut state = State::default();
+        if let Some(bad) = replay_into(&self.store, until, &mut |rec, _| state.apply(rec))? {
+            return Err(bad);
         }
-        Ok(Replayed { store: &mut self.store, projection: Some(p) })
+        Ok(state)
     }
 
     /// Replays the whole log and compares the result with the stored projection. Returns what
     /// differs, in words; empty when the stored projection is exactly the replay.
     pub fn check_projection(&mut self) -> Result<Vec<String>, LedgerError> {
         self.projection.write_back(&mut self.store)?;
-        let mut p = Projector::empty(&mut self.store, REPLAY)?;
-        let mut unreadable = None;
-        if let Some(h) = self.head {
-            unreadable = fold(&mut self.store, &mut p, Until::Seq(h.seq))?;
-        }
+        let (replay, unreadable) = self.replay_projection()?;
         // A replay that stopped early would list every later change as a difference: say why it stopped.
-        let differences = match unreadable {
-            Some(why) => Ok(vec![format!("the log cannot be replayed to its end: {why} (run `commitments verify`)")]),
-            None => p.differences(&mut self.store, LIVE),
-        };
-        p.discard(&mut self.store)?;
-        Ok(differences?)
+        if let Some(bad) = unreadable {
+            return Ok(vec![format!("the log cannot be replayed to its end: {bad} (run `commitments verify`)")]);
+        }
+        Ok(Projection::differences(&self.store, &replay)?)
+    }
+
+    /// The projection rebuilt in memory from the whole log, and why the replay stopped early if it did.
+    fn replay_projection(&self) -> Result<(Projection, Option<LedgerError>), LedgerError> {
+        let mut p = Projection::empty();
+        let Some(h) = self.head else { return Ok((p, None)) };
+        let bad = replay_into(&self.store, Until::Seq(h.seq), &mut |rec, hash| p.apply(rec, hash))?;
+        Ok((p, bad))
     }
 
     /// Throws the stored projection away and rebuilds it from the log. Returns the seq of the last
     /// record folded in; a log that cannot be replayed to its end is an error naming where it stops.
     pub fn rebuild_projection(&mut self) -> Result<Option<Seq>, LedgerError> {
-        let mut p = Projector::empty(&mut self.store, LIVE)?;
-        let mut unreadable = None;
-        if let Some(h) = self.head {
-            unreadable = fold(&mut self.store, &mut p, Until::Seq(h.seq))?;
-        }
-        p.write_back(&mut self.store)?;
+        let (mut p, unreadable) = self.replay_projection()?;
+        p.replace_stored(&mut self.store)?;
         let reached = p.mark().map(|m| m.seq);
         self.projection = p;
         match unreadable {
             None => Ok(reached),
-            Some(why) => {
-                self.damaged.get_or_insert(why.clone());
-                Err(LedgerError::Corrupt { seq: reached.map_or(0, |s| s.0 + 1), why })
+            Some(e) => {
+                self.damaged.get_or_insert(e.to_string());
+                Err(e)
             }
         }
     }
 }
 
-enum StageError {
-    Rejected(Rejection),
-    Store(StoreError),
-}
-
-/// The item a command is about, which must be loaded before deciding it.
-fn command_item(c: &Command) -> Option<&ItemId> {
-    match c {
-        Command::RecordCommitment(n) => Some(&n.id),
-        Command::ReportProgress { item, .. } | Command::ChangeStatus { item, .. } | Command::Reassign { item, .. } => {
-            Some(item)
-        }
-        Command::RecordIndicator(e) => Some(&e.item),
-        Command::Amend(e) => Some(&e.item),
-        Command::Correct(e) => Some(&e.item),
-        Command::Open(_)
-        | Command::RegisterActor(_)
-        | Command::RegisterArea(_)
-        | Command::RecordSource(_)
-        | Command::RecordFeedback(_)
-        | Command::Categorize(_) => None,
-    }
-}
-
-impl<S: Store> StateRead for Ledger<S> {
-    fn registry(&self) -> &Registry {
-        self.projection.registry()
-    }
-    fn mark(&self) -> Option<HeadMark> {
-        self.projection.mark()
-    }
-    fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
-        Ledger::item(self, id)
-    }
-    fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), LedgerError> {
-        // Check every stored item decodes before handing any out, so a rebuild never shows an item twice.
-        match self.projection.for_each_item(&mut self.store, &mut |_| {}) {
-            Err(StoreError::DerivedCorrupt(_)) => {
-                self.rebuild_projection()?;
+/// Calls `f` with the store's records from `from`, in order, until it breaks.
+pub(crate) fn for_each_record<S: Store + ?Sized>(
+    store: &S,
+    from: Seq,
+    f: &mut dyn FnMut(&Record, Hash) -> ControlFlow<()>,
+) -> Result<(), LedgerError> {
+    let mut err = None;
+    store.scan(from, &mut |key, bytes| {
+        let seq = Seq::from_key(key).map_or(u64::MAX, |s| s.0);
+        match decode_at(seq, bytes) {
+            Ok(rec) => f(&rec, hash_record_bytes(bytes)),
+            Err(e) => {
+                err = Some(e);
+                ControlFlow::Break(())
             }
-            other => other?,
         }
-        Ok(self.projection.for_each_item(&mut self.store, f)?)
-    }
+    })?;
+    err.map_or(Ok(()), Err)
+}
+
+/// Calls `each` with every record of the log through `until`, in order, to fold it in. Returns why it
+/// stopped early (a record that does not decode or does not continue the log), if it did.
+fn replay_into<S: Store + ?Sized>(
+    store: &S,
+    until: Until,
+    each: &mut dyn FnMut(&Record, Hash),
+) -> Result<Option<LedgerError>, LedgerError> {
+    let mut expected = 0u64;
+    let mut bad = None;
+    store.scan(Seq(0), &mut |key, bytes| {
+        let rec = match Record::decode(bytes) {
+            Ok(rec) if Seq::from_key(key) == Some(Seq(expected)) && rec.seq.0 == expected => rec,
+            _ => {
+                bad = Some(LedgerError::Corrupt {
+                    seq: expected,
+                    why: format!("record {expected} is unreadable or out of place"),
+                });
+                return ControlFlow::Break(());
+            }
+        };
+        let beyond = match until {
+            Until::Seq(s) => rec.seq > s,
+            Until::Time(t) => rec.time > t,
+        };
+        if beyond {
+            return ControlFlow::Break(());
+        }
+        each(&rec, hash_record_bytes(bytes));
+        expected += 1;
+        ControlFlow::Continue(())
+    })?;
+    Ok(bad)
 }
 
 impl<S: Store> Drop for Ledger<S> {
     fn drop(&mut self) {
         // Derived data only: if this fails, the next open catches the projection up from the log.
         let _ = self.projection.write_back(&mut self.store);
-    }
-}
-
-/// The state as of an earlier moment. Its projection is removed from the store when it is dropped.
-pub struct Replayed<'a, S: Store> {
-    store: &'a mut S,
-    projection: Option<Projector>,
-}
-
-impl<S: Store> Replayed<'_, S> {
-    fn p(&mut self) -> (&mut Projector, &mut S) {
-        (self.projection.as_mut().expect("present until drop"), self.store)
-    }
-}
-
-impl<S: Store> StateRead for Replayed<'_, S> {
-    fn registry(&self) -> &Registry {
-        self.projection.as_ref().expect("present until drop").registry()
-    }
-    fn mark(&self) -> Option<HeadMark> {
-        self.projection.as_ref().expect("present until drop").mark()
-    }
-    fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, LedgerError> {
-        let (p, s) = self.p();
-        Ok(p.load_item(s, id)?.cloned())
-    }
-    fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), LedgerError> {
-        let (p, s) = self.p();
-        Ok(p.for_each_item(s, f)?)
-    }
-}
-
-impl<S: Store> Drop for Replayed<'_, S> {
-    fn drop(&mut self) {
-        if let Some(p) = self.projection.take() {
-            let _ = p.discard(self.store);
-        }
     }
 }
 
@@ -713,8 +568,8 @@ mod tests {
     use crate::store::MemStore;
     use crate::vocab::{StatusDef, Term, Vocabulary};
 
-    fn opened(vocabulary: Vocabulary) -> LedgerOpened {
-        LedgerOpened {
+    fn opened(vocabulary: Vocabulary) -> OpenLedger {
+        OpenLedger {
             title: "t".into(),
             origin: "example.test/l".into(),
             utc_offset_minutes: 480,

@@ -4,53 +4,85 @@
 //! The append-only log is the only truth. Every record is hash-chained with BLAKE3 and stored in sled;
 //! the current state of every item is a projection that can be thrown away and rebuilt from the log.
 //!
+//! # How data flows
+//!
+//! - **Appends**: a [`Command`] (from the CLI, an import document, a request) → [`decide`] checks it
+//!   against the current [`State`] (the rules read it through [`state::Facts`]) and builds the
+//!   [`Event`] → the [`Ledger`] wraps it in a [`Record`] (seq, link to the previous hash, time, actor,
+//!   stream position) → its bytes go to the [`Store`] in one durable write per batch or group → the
+//!   record is folded into the projection ([`State::apply`], pure).
+//!   [`Writer`] runs this for many concurrent callers: it decides a group in order, writes the
+//!   accepted records with one flush and answers each caller with its own result.
+//! - **Reads** use the projection as of the head ([`Ledger::item`], [`Ledger::state`], or a
+//!   [`Snapshot`] a writer publishes), or a replay of the log as of an earlier moment
+//!   ([`Ledger::replay`]), folded in memory.
+//! - **Verification** ([`verify`]) walks the stored bytes (or an export bundle), rechecking every link,
+//!   hash and rule with the same [`decide`] code, in memory bounded by the number of items.
+//!
 //! # Layout
 //!
-//! - [`ids`]: sequence numbers, stream versions and the ids of items, actors, areas, sources.
-//! - [`date`]: dates with their precision, and acceptance timestamps.
-//! - [`vocab`]: the vocabularies a ledger defines (statuses, categories, verdicts, completion levels).
-//! - [`event`]: the events, their type numbers and versions.
-//! - [`codec`]: the one pinned bincode configuration.
-//! - [`record`]: the record envelope, its bytes and its hash.
-//! - [`decide`]: commands, and every rule about what may be appended.
-//! - [`state`]: projections as pure folds (registry, item core, item state).
-//! - [`projection`]: projections persisted with their watermark.
-//! - [`store`]: the storage trait and its in-memory twin; [`sled_store`]: the on-disk store.
-//! - [`demo`]: the seed reply and a simulated year of updates (the `demo` command).
-//! - [`export`]: JSON-lines bundles of the whole log, and their verification without a store.
-//! - [`import`]: import documents (TOML/JSON), validated against `schema/import.schema.json`.
-//! - [`ledger`]: the single writer tying them together; reads, history, replay.
-//! - [`verify`]: the streaming verifier and its report.
-//! - [`summary`]: summaries by area, department and source.
-//! - [`view`]: JSON views of records and items, and item filters.
+//! - `ids`, `date`, `vocab`: identities, dates and clocks, the ledger's vocabularies.
+//! - `event`: the events, listed once; `codec`: the pinned bincode configuration; `record`: the
+//!   record envelope, its bytes and its hash.
+//! - `command`: what callers ask for; `decide`: every rule, pure.
+//! - `state`: the pure fold of the log; `projection`: the fold kept in the store with its watermark.
+//! - `store`: the storage trait and its in-memory twin; `sled_store`: the on-disk store (the only
+//!   module that imports sled).
+//! - `ledger`: the single writer tying them together, reads and replays; `writer`: group commit.
+//! - `verify`: the checker and its two drivers (store, bundle); `export`: bundles and their format.
+//! - `import`: import documents; `demo`: the seed reply and a simulated year; `summary` and `view`:
+//!   summaries and JSON views.
 #![deny(missing_docs, unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-pub mod codec;
-pub mod date;
-pub mod decide;
+mod codec;
+mod command;
+mod date;
+mod decide;
 pub mod demo;
-pub mod event;
+mod event;
 pub mod export;
-pub mod ids;
+mod ids;
 pub mod import;
-pub mod ledger;
-pub mod projection;
-pub mod record;
-pub mod sled_store;
-pub mod state;
-pub mod store;
+mod ledger;
+mod projection;
+mod record;
+mod sled_store;
+mod state;
+mod store;
 pub mod summary;
-pub mod verify;
+mod verify;
 pub mod view;
-pub mod vocab;
+mod vocab;
+mod writer;
 
-pub use date::{Date, Timestamp};
-pub use decide::{Command, NewCommitment, Rejection};
-pub use event::Event;
-pub use ids::{ActorId, AreaId, Code, ItemId, Seq, SourceId, StreamId, StreamVersion};
-pub use ledger::{Appended, Clock, Head, Ledger, LedgerError, StateRead, SystemClock, Until};
-pub use record::{Hash, Record};
-pub use sled_store::SledStore;
+pub use codec::{CodecError, MAX_RECORD_BYTES, decode as decode_stored};
+pub use command::{
+    Amend, Categorize, Command, Correct, NewCommitment, OpenLedger, RecordFeedback, RecordIndicator, RecordSource,
+    RegisterActor, RegisterArea, source_digest,
+};
+pub use date::{Clock, Date, DateError, Day, ManualClock, SystemClock, Timestamp, parse_utc_offset};
+pub use decide::{MAX_NAME, MAX_TEXT, Rejection};
+pub use event::{
+    ActorRegistered, AreaRegistered, CommitmentAmended, CommitmentReassigned, CommitmentRecorded, EntryCorrected,
+    Event, EventBody, EventType, FeedbackRecorded, IndicatorRecorded, LedgerOpened, ProgressReported,
+    SourceCategorized, SourceRecorded, StatusChanged,
+};
+pub use ids::{ActorId, AreaId, Code, IdError, ItemId, Seq, SourceId, StreamId, StreamVersion};
+pub use ledger::{Ledger, LedgerError, Until};
+pub use projection::PROJECTION_FORMAT;
+pub use record::{Hash, Head, RECORD_CONTEXT, RECORD_FORMAT, Record, hash_record_bytes};
+pub use sled_store::{PriorState, STORE_FORMAT, SledStore};
+pub use state::{
+    ActorState, AreaState, Correction, Facts, Indicator, IndicatorValue, ItemCore, ItemFold, ItemState, LedgerInfo,
+    Progress, Registry, SourceState, State, StreamPos,
+};
 pub use store::{MemStore, Store, StoreError};
-pub use verify::Report;
+pub use verify::{Problem, Report, Verifier, verify_bundle, verify_store};
+pub use vocab::{Kind, Role, SEED_AREAS, SourceKind, StatusDef, Term, Vocabulary};
+pub use writer::{Snapshot, Writer, WriterError};
+
+/// Rules as pure functions, for callers that decide without a ledger (verification, tests).
+pub mod rules {
+    pub use crate::decide::{check, check_decimal, check_name, check_text, decide};
+}

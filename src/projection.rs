@@ -1,59 +1,59 @@
-//! Persisted projections: the fold of the log into [`Registry`] and [`ItemState`]s, kept in the
-//! store's derived data under a namespace, with the watermark (seq and hash) it reflects.
+//! The live projection: the fold of the log ([`State`]) kept in the store's derived data with the
+//! watermark it reflects, loaded item by item as it is needed.
 //!
-//! A [`Projector`] keeps the registry in memory and a bounded cache of items; dirty items are written
-//! back with the watermark in one atomic batch every [`WRITE_BACK_EVERY`] records, when the cache is
-//! full, and when the ledger closes. A crash loses only derived data: on open, the projection is caught
-//! up from its watermark, or rebuilt when the watermark is not on the log.
+//! The fold itself is pure ([`State::apply`]); this module owns what is not: the cache of items
+//! loaded from the store, the catch-up from the watermark to the log's head, and the write-back of
+//! what changed. Dirty items are written back with the watermark in one atomic batch every
+//! [`WRITE_BACK_EVERY`] records, when the cache is full, and when the ledger closes. A crash loses only
+//! derived data: on open, the projection is caught up from its watermark, or rebuilt when the
+//! watermark is not on the log.
 
 use crate::codec;
 use crate::event::{CommitmentAmended, Event};
-use crate::ids::{ItemId, Seq, StreamId};
-use crate::record::{Hash, Record};
-use crate::state::{Facts, ItemCore, ItemState, Registry};
-use crate::store::{HeadMark, Store, StoreError};
+use crate::ids::{ItemId, Seq};
+use crate::record::{Head, Record, hash_record_bytes};
+use crate::state::{ItemState, Registry, State};
+use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 /// Version of the derived layout; a store holding another version is rebuilt from the log.
-pub const PROJECTION_FORMAT: u32 = 2;
+pub const PROJECTION_FORMAT: u32 = 3;
 /// Write back after this many records.
 pub const WRITE_BACK_EVERY: u64 = 200_000;
-/// Most items held in memory; more are written back and evicted.
+/// Most items held in memory by a lazily loaded projection; more are written back and evicted.
 pub const CACHE_ITEMS: usize = 100_000;
+/// Records read from the store per step of a catch-up.
+const CHUNK: usize = 4096;
 
-/// The namespace of the live projection.
-pub const LIVE: &[u8] = b"p/";
-/// The namespace of replays (views as of an earlier moment, and rebuild checks).
-pub const REPLAY: &[u8] = b"r/";
+/// The namespace of the live projection in the store's derived data.
+const NS: &[u8] = b"p/";
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 struct Watermark {
     format: u32,
-    mark: Option<HeadMark>,
+    mark: Option<Head>,
 }
 
-fn key(ns: &[u8], name: &[u8]) -> Vec<u8> {
-    [ns, name].concat()
+fn key(name: &[u8]) -> Vec<u8> {
+    [NS, name].concat()
 }
 
-fn item_key(ns: &[u8], id: &ItemId) -> Vec<u8> {
-    [ns, b"item/", id.as_str().as_bytes()].concat()
+fn item_key(id: &ItemId) -> Vec<u8> {
+    [NS, b"item/", id.as_str().as_bytes()].concat()
 }
 
 /// The stored form of an item: its state without the two texts the log already holds (the wording,
 /// and the latest progress report's text), which [`thaw`] reads back from their records. This keeps
 /// write-backs small: most updates change a few fields of an item, not its texts.
-fn freeze(item: &mut ItemState) -> Vec<u8> {
-    let text = std::mem::take(&mut item.text);
-    let progress = item.latest_progress.as_mut().map(|p| std::mem::take(&mut p.text));
-    let bytes = codec::encode(item);
-    item.text = text;
-    if let (Some(p), Some(t)) = (item.latest_progress.as_mut(), progress) {
-        p.text = t;
+fn freeze(item: &ItemState) -> Vec<u8> {
+    let mut lean = item.clone();
+    lean.text = String::new();
+    if let Some(p) = lean.latest_progress.as_mut() {
+        p.text = String::new();
     }
-    bytes
+    codec::encode(&lean)
 }
 
 /// An item from its stored form, with its texts read back from the log.
@@ -102,52 +102,43 @@ fn unreadable(what: &str, e: codec::CodecError) -> StoreError {
     StoreError::DerivedCorrupt(format!("{what}: {e}"))
 }
 
-/// A fold of the log, persisted under a namespace.
+/// The part of a projection a failed append restores (cheap to take: the state is shared).
 #[derive(Debug)]
-pub struct Projector {
-    ns: &'static [u8],
-    registry: Registry,
-    items: HashMap<ItemId, ItemState>,
-    dirty: HashSet<ItemId>,
-    registry_dirty: bool,
-    /// The last record folded in (its hash is set with [`Projector::set_mark`]).
-    mark: Option<HeadMark>,
-    /// Records folded in since the last write-back.
+pub struct Saved {
+    state: State<ItemState>,
+    mark: Option<Head>,
     pending: u64,
-    /// Whether the store holds items of this projection (loaded from it, or written back to it); if
-    /// not, every item is in memory and reads need not touch the store.
-    spilled: bool,
 }
 
-impl Projector {
-    /// An empty projection in a namespace, replacing whatever was stored there.
-    pub fn empty<S: Store>(store: &mut S, ns: &'static [u8]) -> Result<Projector, StoreError> {
-        let mut doomed = Vec::new();
-        store.derived_scan(ns, &mut |k, _| {
-            doomed.push((k.to_vec(), None));
-            ControlFlow::Continue(())
-        })?;
-        store.derived_write(doomed)?;
-        Ok(Projector {
-            ns,
-            registry: Registry::default(),
-            items: HashMap::new(),
-            dirty: HashSet::new(),
-            registry_dirty: true,
-            mark: None,
-            pending: 0,
-            spilled: false,
-        })
+/// The live projection.
+#[derive(Debug, Clone, Default)]
+pub struct Projection {
+    state: State<ItemState>,
+    dirty: HashSet<ItemId>,
+    registry_dirty: bool,
+    /// The last record folded in.
+    mark: Option<Head>,
+    /// Records folded in since the last write-back.
+    pending: u64,
+    /// Whether items may be in the store and not in memory. A projection rebuilt in memory, or one
+    /// that has loaded every stored item, holds them all and never reads items from the store.
+    lazy: bool,
+}
+
+impl Projection {
+    /// An empty projection (of an empty log).
+    pub fn empty() -> Projection {
+        Projection { registry_dirty: true, ..Projection::default() }
     }
 
-    /// The projection stored in a namespace, if it is readable and of this format.
-    pub fn load<S: Store>(store: &S, ns: &'static [u8]) -> Result<Option<Projector>, StoreError> {
-        let Some(w) = store.derived_get(&key(ns, b"watermark"))? else { return Ok(None) };
+    /// The projection stored in the store, if it is readable and of this format.
+    pub fn load<S: Store>(store: &S) -> Result<Option<Projection>, StoreError> {
+        let Some(w) = store.derived_get(&key(b"watermark"))? else { return Ok(None) };
         let Ok(w) = codec::decode_derived::<Watermark>(&w) else { return Ok(None) };
         if w.format != PROJECTION_FORMAT {
             return Ok(None);
         }
-        let registry = match store.derived_get(&key(ns, b"registry"))? {
+        let registry = match store.derived_get(&key(b"registry"))? {
             Some(bytes) => match codec::decode_derived::<Registry>(&bytes) {
                 Ok(r) => r,
                 Err(_) => return Ok(None),
@@ -155,71 +146,138 @@ impl Projector {
             None if w.mark.is_none() => Registry::default(),
             None => return Ok(None),
         };
-        Ok(Some(Projector {
-            ns,
-            registry,
-            items: HashMap::new(),
-            dirty: HashSet::new(),
-            registry_dirty: false,
-            mark: w.mark,
-            pending: 0,
-            spilled: true,
-        }))
+        let mut state = State::default();
+        state.set_registry(registry);
+        Ok(Some(Projection { state, mark: w.mark, lazy: true, ..Projection::default() }))
     }
 
     /// The last record folded in.
-    pub fn mark(&self) -> Option<HeadMark> {
+    pub fn mark(&self) -> Option<Head> {
         self.mark
     }
 
-    /// Ledger-wide facts.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
+    /// The seq the next record folded in must have.
+    pub fn next_seq(&self) -> Seq {
+        self.mark.map_or(Seq(0), |m| m.seq.next())
     }
 
-    /// Loads an item into the cache, if it exists; returns it.
+    /// The state folded so far (with the items loaded so far).
+    pub fn state(&self) -> &State<ItemState> {
+        &self.state
+    }
+
+    /// Loads an item into memory, if it exists; returns it.
     pub fn load_item<S: Store>(&mut self, store: &S, id: &ItemId) -> Result<Option<&ItemState>, StoreError> {
-        if !self.items.contains_key(id) {
-            let Some(bytes) = store.derived_get(&item_key(self.ns, id))? else { return Ok(None) };
-            let item = thaw(store, &bytes)?;
-            self.items.insert(id.clone(), item);
+        if self.lazy && !self.state.contains(id) {
+            let Some(bytes) = store.derived_get(&item_key(id))? else { return Ok(None) };
+            self.state.insert(id.clone(), thaw(store, &bytes)?);
         }
-        Ok(self.items.get(id))
+        Ok(self.state.get(id))
     }
 
-    /// Folds in the next record of the log. Its hash is recorded by [`Projector::set_mark`], which must
-    /// be called before the next write-back (callers hash only the records they mark).
-    pub fn apply<S: Store>(&mut self, store: &S, rec: &Record) -> Result<(), StoreError> {
-        self.registry.apply(rec);
-        match (&rec.stream, &rec.event) {
-            (StreamId::Item(id), Event::CommitmentRecorded(e)) => {
-                self.items.insert(id.clone(), ItemState::new(rec, e));
-                self.dirty.insert(id.clone());
-                self.registry_dirty |= e.source.is_some();
-            }
-            (StreamId::Item(id), _) => {
-                self.load_item(store, id)?;
-                if let Some(item) = self.items.get_mut(id) {
-                    item.apply(rec);
-                    self.dirty.insert(id.clone());
-                }
-            }
-            _ => self.registry_dirty = true,
+    /// Loads every stored item into memory, so that the state holds them all.
+    pub fn load_all<S: Store>(&mut self, store: &S) -> Result<(), StoreError> {
+        if !self.lazy {
+            return Ok(());
         }
-        self.mark = Some(HeadMark { seq: rec.seq, hash: Hash::ZERO });
-        self.pending += 1;
+        let mut loaded = Vec::new();
+        let mut failure = None;
+        store.derived_scan(&key(b"item/"), &mut |_, v| match thaw(store, v) {
+            Ok(item) => {
+                loaded.push(item);
+                ControlFlow::Continue(())
+            }
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        for item in loaded {
+            // An item in memory may be newer than its stored form (not yet written back).
+            if !self.state.contains(&item.id) {
+                self.state.insert(item.id.clone(), item);
+            }
+        }
+        self.lazy = false;
         Ok(())
     }
 
-    /// Records the last record folded in, with its hash: the watermark the next write-back stores.
-    pub fn set_mark(&mut self, mark: HeadMark) {
-        self.mark = Some(mark);
+    /// What a failed append must undo: the state and the watermark as they were before it.
+    pub fn clone_state(&self) -> Saved {
+        Saved { state: self.state.clone(), mark: self.mark, pending: self.pending }
     }
 
-    /// Whether enough has accumulated to write back: the cache is full, or (for the live projection)
-    /// so many records are unwritten that catching up after a crash would be slow.
+    /// Puts back what [`Projection::clone_state`] saved. Items staged meanwhile stay marked dirty;
+    /// writing them back unchanged is harmless.
+    pub fn restore_state(&mut self, saved: Saved) {
+        self.state = saved.state;
+        self.mark = saved.mark;
+        self.pending = saved.pending;
+        self.registry_dirty = true;
+    }
+
+    /// Folds in the next record of the log, whose hash is `hash`. Pure: the item it is about must be
+    /// in memory already ([`Projection::load_item`]).
+    pub fn apply(&mut self, rec: &Record, hash: crate::record::Hash) {
+        self.state.apply(rec);
+        if let crate::ids::StreamId::Item(id) = &rec.stream {
+            self.dirty.insert(id.clone());
+        }
+        self.registry_dirty |= Registry::is_affected_by(rec);
+        self.mark = Some(Head { seq: rec.seq, hash, time: rec.time });
+        self.pending += 1;
+    }
+
+    /// Folds the log in from the watermark through `until`, loading the items it touches. Stops at
+    /// the first record that does not decode or does not continue the log, and says where.
+    pub fn catch_up<S: Store>(&mut self, store: &mut S, until: Seq) -> Result<Option<String>, StoreError> {
+        while self.next_seq() <= until {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let mut expected = self.next_seq().0;
+            let mut bad = None;
+            store.scan(Seq(expected), &mut |key, bytes| {
+                if expected > until.0 {
+                    return ControlFlow::Break(());
+                }
+                match Record::decode(bytes) {
+                    Ok(rec) if Seq::from_key(key) == Some(Seq(expected)) && rec.seq.0 == expected => {
+                        chunk.push((rec, hash_record_bytes(bytes)));
+                    }
+                    _ => {
+                        bad = Some(format!("record {expected} is unreadable or out of place"));
+                        return ControlFlow::Break(());
+                    }
+                }
+                expected += 1;
+                if chunk.len() >= CHUNK { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            })?;
+            let ended = chunk.is_empty();
+            for (rec, hash) in &chunk {
+                if let crate::ids::StreamId::Item(id) = &rec.stream {
+                    self.load_item(store, id)?;
+                }
+                self.apply(rec, *hash);
+            }
+            if self.wants_write_back() {
+                self.write_back(store)?;
+            }
+            if bad.is_some() {
+                return Ok(bad);
+            }
+            if ended {
+                return Ok(Some(format!("record {} is missing", self.next_seq())));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether enough has accumulated to write back: the cache is full, or so many records are
+    /// unwritten that catching up after a crash would be slow.
     pub fn wants_write_back(&self) -> bool {
-        self.items.len() > CACHE_ITEMS || (self.ns == LIVE && self.pending >= WRITE_BACK_EVERY)
+        (self.lazy && self.state.len() > CACHE_ITEMS) || self.pending >= WRITE_BACK_EVERY
     }
 
     /// Writes dirty items, the registry and the watermark in one batch; evicts the cache if it is full.
@@ -229,140 +287,113 @@ impl Projector {
         }
         let mut puts = Vec::with_capacity(self.dirty.len() + 2);
         for id in self.dirty.drain() {
-            if let Some(item) = self.items.get_mut(&id) {
-                puts.push((item_key(self.ns, &id), Some(freeze(item))));
+            if let Some(item) = self.state.get(&id) {
+                puts.push((item_key(&id), Some(freeze(item))));
             }
         }
         if self.registry_dirty {
-            puts.push((key(self.ns, b"registry"), Some(codec::encode(&self.registry))));
+            puts.push((key(b"registry"), Some(codec::encode(self.state.registry()))));
         }
         let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark };
-        puts.push((key(self.ns, b"watermark"), Some(codec::encode(&w))));
+        puts.push((key(b"watermark"), Some(codec::encode(&w))));
         store.derived_write(puts)?;
-        self.spilled = true;
         self.registry_dirty = false;
         self.pending = 0;
-        if self.items.len() > CACHE_ITEMS {
-            self.items.clear();
+        if self.lazy && self.state.len() > CACHE_ITEMS {
+            self.state.clear_items();
         }
         Ok(())
     }
 
-    /// Forgets cached items (after a failed append, so that they are read again from the store).
-    pub fn forget_cache(&mut self) {
-        self.items.clear();
+    /// Replaces whatever projection the store holds with this one (after a rebuild).
+    pub fn replace_stored<S: Store>(&mut self, store: &mut S) -> Result<(), StoreError> {
+        let mut doomed = Vec::new();
+        store.derived_scan(NS, &mut |k, _| {
+            doomed.push((k.to_vec(), None));
+            ControlFlow::Continue(())
+        })?;
+        let mut puts: Vec<(Vec<u8>, Option<Vec<u8>>)> = doomed;
+        for item in self.state.items() {
+            puts.push((item_key(&item.id), Some(freeze(item))));
+        }
+        puts.push((key(b"registry"), Some(codec::encode(self.state.registry()))));
+        let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark };
+        puts.push((key(b"watermark"), Some(codec::encode(&w))));
+        // Later puts of the same key win: removals first, then the new values.
+        store.derived_write(puts)?;
         self.dirty.clear();
+        self.registry_dirty = false;
+        self.pending = 0;
+        Ok(())
     }
 
-    /// Calls `f` with every item, in id order: from memory when they are all there, else from the
-    /// store after writing back.
-    pub fn for_each_item<S: Store>(&mut self, store: &mut S, f: &mut dyn FnMut(&ItemState)) -> Result<(), StoreError> {
-        if !self.spilled {
-            let mut items: Vec<&ItemState> = self.items.values().collect();
-            items.sort_by(|a, b| a.id.cmp(&b.id));
-            items.into_iter().for_each(f);
+    /// Calls `f` with every item, in id order: items in memory as they are now, the others as stored.
+    pub fn for_each_item<S: Store>(&self, store: &S, f: &mut dyn FnMut(&ItemState)) -> Result<(), StoreError> {
+        if !self.lazy {
+            self.state.items().for_each(f);
             return Ok(());
         }
-        self.write_back(store)?;
-        let mut err = None;
-        store.derived_scan(&key(self.ns, b"item/"), &mut |_, v| match thaw(&*store, v) {
-            Ok(item) => {
-                f(&item);
-                ControlFlow::Continue(())
+        let mut memory = self.state.items().peekable();
+        let prefix = key(b"item/");
+        let mut failure = None;
+        store.derived_scan(&prefix, &mut |k, v| {
+            let stored_id = &k[prefix.len()..];
+            while let Some(m) = memory.next_if(|m| m.id.as_str().as_bytes() < stored_id) {
+                f(m);
             }
-            Err(e) => {
-                err = Some(e);
-                ControlFlow::Break(())
+            if let Some(m) = memory.next_if(|m| m.id.as_str().as_bytes() == stored_id) {
+                f(m);
+                return ControlFlow::Continue(());
             }
-        })?;
-        err.map_or(Ok(()), Err)
-    }
-
-    /// Removes the projection from the store.
-    pub fn discard<S: Store>(self, store: &mut S) -> Result<(), StoreError> {
-        Projector::empty(store, self.ns).map(|_| ())
-    }
-
-    /// The seq the next record folded in must have.
-    pub fn next_seq(&self) -> Seq {
-        self.mark.map_or(Seq(0), |m| m.seq.next())
-    }
-}
-
-impl Facts for Projector {
-    fn registry(&self) -> &Registry {
-        &self.registry
-    }
-    fn item(&self, id: &ItemId) -> Option<&ItemCore> {
-        self.items.get(id).map(|i| &i.core)
-    }
-}
-
-impl Projector {
-    /// What differs, in words, between the projection stored under `stored` and this one (a replay of
-    /// the log): compared in memory when this one never spilled, else byte for byte in the store.
-    pub fn differences<S: Store>(&mut self, store: &mut S, stored: &'static [u8]) -> Result<Vec<String>, StoreError> {
-        if self.spilled {
-            self.write_back(store)?;
-            return differences(store, stored, self.ns);
-        }
-        let mut out = Vec::new();
-        let watermark = codec::encode(&Watermark { format: PROJECTION_FORMAT, mark: self.mark });
-        if store.derived_get(&key(stored, b"watermark"))? != Some(watermark) {
-            out.push("the watermark differs from the replay".to_string());
-        }
-        if store.derived_get(&key(stored, b"registry"))? != Some(codec::encode(&self.registry)) {
-            out.push("the registry (actors, areas, sources) differs from the replay".to_string());
-        }
-        let mut ids: Vec<ItemId> = self.items.keys().cloned().collect();
-        ids.sort();
-        for id in &ids {
-            let Some(item) = self.items.get_mut(id) else { continue };
-            match store.derived_get(&item_key(stored, id))? {
-                None => out.push(format!("item {id} is missing from the projection")),
-                Some(bytes) if bytes != freeze(item) => out.push(format!("item {id} differs from its replay")),
-                Some(_) => {}
-            }
-        }
-        let prefix = key(stored, b"item/");
-        store.derived_scan(&prefix, &mut |k, _| {
-            let id = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
-            if !ItemId::new(id.clone()).is_ok_and(|i| self.items.contains_key(&i)) {
-                out.push(format!("item {id} is in the projection but not in the log"));
-            }
-            ControlFlow::Continue(())
-        })?;
-        Ok(out)
-    }
-}
-
-/// Compares two stored projections, byte for byte, in constant memory: what differs, in words.
-fn differences<S: Store>(store: &S, a: &'static [u8], b: &'static [u8]) -> Result<Vec<String>, StoreError> {
-    let mut out = Vec::new();
-    for (name, what) in [(&b"watermark"[..], "the watermark"), (b"registry", "the registry (actors, areas, sources)")] {
-        if store.derived_get(&key(a, name))? != store.derived_get(&key(b, name))? {
-            out.push(format!("{what} differs from the replay"));
-        }
-    }
-    let id_of = |k: &[u8], ns: &[u8]| String::from_utf8_lossy(&k[ns.len() + b"item/".len()..]).into_owned();
-    let mut failure = None;
-    for (this, other, missing) in
-        [(b, a, "is missing from the projection"), (a, b, "is in the projection but not in the log")]
-    {
-        store.derived_scan(&key(this, b"item/"), &mut |k, v| {
-            let id = id_of(k, this);
-            let other_key = [other, b"item/", id.as_bytes()].concat();
-            match store.derived_get(&other_key) {
-                Ok(None) => out.push(format!("item {id} {missing}")),
-                Ok(Some(w)) if this == b && w != v => out.push(format!("item {id} differs from its replay")),
-                Ok(_) => {}
+            match thaw(store, v) {
+                Ok(item) => {
+                    f(&item);
+                    ControlFlow::Continue(())
+                }
                 Err(e) => {
                     failure = Some(e);
-                    return ControlFlow::Break(());
+                    ControlFlow::Break(())
                 }
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        memory.for_each(f);
+        Ok(())
+    }
+
+    /// What differs, in words, between the stored projection and `replay` (a replay of the whole log).
+    /// Compared item by item in id order, holding one stored item at a time.
+    pub fn differences<S: Store>(store: &S, replay: &Projection) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let watermark = codec::encode(&Watermark { format: PROJECTION_FORMAT, mark: replay.mark });
+        if store.derived_get(&key(b"watermark"))? != Some(watermark) {
+            out.push("the watermark differs from the replay".to_string());
+        }
+        if store.derived_get(&key(b"registry"))? != Some(codec::encode(replay.state.registry())) {
+            out.push("the registry (actors, areas, sources) differs from the replay".to_string());
+        }
+        let mut replayed = replay.state.items().peekable();
+        let prefix = key(b"item/");
+        store.derived_scan(&prefix, &mut |k, v| {
+            let stored_id = &k[prefix.len()..];
+            while let Some(m) = replayed.next_if(|m| m.id.as_str().as_bytes() < stored_id) {
+                out.push(format!("item {} is missing from the projection", m.id));
+            }
+            match replayed.next_if(|m| m.id.as_str().as_bytes() == stored_id) {
+                Some(m) if freeze(m) != v => out.push(format!("item {} differs from its replay", m.id)),
+                Some(_) => {}
+                None => out.push(format!(
+                    "item {} is in the projection but not in the log",
+                    String::from_utf8_lossy(stored_id)
+                )),
             }
             ControlFlow::Continue(())
         })?;
+        for m in replayed {
+            out.push(format!("item {} is missing from the projection", m.id));
+        }
+        Ok(out)
     }
-    failure.map_or(Ok(out), Err)
 }

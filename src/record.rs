@@ -80,6 +80,18 @@ impl fmt::Debug for Hash {
     }
 }
 
+/// A point on the chain: a record's seq, its hash and when the ledger accepted it. The head of a
+/// ledger, what an append returns, the head a store acknowledged and a projection's watermark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    /// The record's seq.
+    pub seq: Seq,
+    /// Its hash.
+    pub hash: Hash,
+    /// When it was accepted.
+    pub time: Timestamp,
+}
+
 static RECORD_HASHER: LazyLock<blake3::Hasher> = LazyLock::new(|| blake3::Hasher::new_derive_key(RECORD_CONTEXT));
 
 /// The hash of stored record bytes.
@@ -107,8 +119,11 @@ pub struct Record {
     /// The seq of the stream's previous record (none for the first), so that a stream's history can be
     /// walked backwards without an index.
     pub stream_prev: Option<Seq>,
-    /// What happened.
+    /// What happened, in the current shape of its type (upcast on read when stored in an older one).
     pub event: Event,
+    /// The schema version the event was stored in: the current version for a new record, whatever the
+    /// log holds for a decoded one. Bundles and JSON views show this, never the current version.
+    pub event_version: u16,
     /// The actor's signature. Absent in format 1 (decoding refuses a present one, which nothing could
     /// check); the field is part of the layout so that signed records need no new envelope.
     pub signature: Option<Vec<u8>>,
@@ -134,8 +149,10 @@ struct Wire<'a> {
 }
 
 impl Record {
-    /// The stored bytes.
+    /// The stored bytes of a new record. Only a record whose event is in its type's current version
+    /// can be encoded: an older stored version is kept as the bytes it was stored as, never rewritten.
     pub fn encode(&self) -> Vec<u8> {
+        debug_assert_eq!(self.event_version, self.event.event_type().version(), "only new records are encoded");
         let body = self.event.encode_body();
         let stream = self.stream.to_text();
         let mut out = Vec::with_capacity(body.len() + stream.len() + 128);
@@ -150,7 +167,7 @@ impl Record {
                 stream_version: self.stream_version.0,
                 stream_prev: self.stream_prev.map(|s| s.0),
                 event_type: self.event.event_type() as u16,
-                event_version: self.event.event_type().version(),
+                event_version: self.event_version,
                 body: &body,
                 signature: self.signature.as_deref(),
             },
@@ -180,6 +197,7 @@ impl Record {
             stream_version: StreamVersion(w.stream_version),
             stream_prev: w.stream_prev.map(Seq),
             event: Event::decode(w.event_type, w.event_version, w.body)?,
+            event_version: w.event_version,
             signature: w.signature.map(<[u8]>::to_vec),
         })
     }
@@ -208,6 +226,7 @@ mod tests {
                 on: Date::Year(2023),
                 evidence: None,
             }),
+            event_version: 1,
             signature: None,
         }
     }

@@ -14,7 +14,9 @@
 
 use crate::codec;
 use crate::ids::Seq;
-use crate::store::{Entry, HeadMark, Store, StoreError, Visit};
+use crate::date::Timestamp;
+use crate::record::{Hash, Head};
+use crate::store::{Entry, Store, StoreError, Visit};
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs::File;
@@ -27,6 +29,17 @@ const LOCK_FILE: &str = "lock";
 const HEAD_KEY: &[u8] = b"head";
 /// The marker `meta/format` holds in a store this version writes.
 pub const STORE_FORMAT: &[u8] = b"commitment-ledger store v1";
+
+/// What a directory held before `init` created a store in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriorState {
+    /// It did not exist.
+    Absent,
+    /// It existed and was empty.
+    Empty,
+    /// It held something (then a store is only created if it was already one).
+    Occupied,
+}
 
 /// A ledger directory holding a sled database.
 pub struct SledStore {
@@ -186,6 +199,44 @@ impl SledStore {
         Ok(store)
     }
 
+    /// What a directory held before a store is created in it, for [`SledStore::remove_new`].
+    pub fn prior_state(dir: &Path) -> PriorState {
+        match std::fs::read_dir(dir) {
+            Err(_) => PriorState::Absent,
+            Ok(mut entries) => {
+                if entries.next().is_none() {
+                    PriorState::Empty
+                } else {
+                    PriorState::Occupied
+                }
+            }
+        }
+    }
+
+    /// Removes the store that a refused `init` created: the whole directory if it did not exist
+    /// before, sled's files and the lock if it was empty, nothing if it held anything.
+    pub fn remove_new(dir: &Path, prior: PriorState) {
+        match prior {
+            PriorState::Occupied => {}
+            PriorState::Absent => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            PriorState::Empty => {
+                for name in ["conf", "db", "blobs", LOCK_FILE] {
+                    let path = dir.join(name);
+                    let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+                }
+                if let Ok(rd) = std::fs::read_dir(dir) {
+                    for e in rd.flatten() {
+                        if e.file_name().to_string_lossy().starts_with("snap.") {
+                            let _ = std::fs::remove_file(e.path());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The ledger directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -314,7 +365,7 @@ fn engine(dir: &Path, e: sled::Error) -> StoreError {
 }
 
 impl Store for SledStore {
-    fn append(&mut self, records: &[(Seq, Vec<u8>)], head: HeadMark) -> Result<(), StoreError> {
+    fn append(&mut self, records: &[(Seq, Vec<u8>)], head: &Head) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         for (expected, (seq, bytes)) in (self.next_seq()?..).zip(records) {
             if seq.0 != expected {
@@ -323,7 +374,7 @@ impl Store for SledStore {
             batch.insert(&seq.key(), bytes.as_slice());
         }
         self.log.apply_batch(batch).map_err(|e| engine(&self.dir, e))?;
-        self.meta.insert(HEAD_KEY, codec::encode(&head)).map_err(|e| engine(&self.dir, e))?;
+        self.meta.insert(HEAD_KEY, codec::encode(&(head.seq.0, head.hash.0, head.time.0))).map_err(|e| engine(&self.dir, e))?;
         self.sync()
     }
 
@@ -347,11 +398,18 @@ impl Store for SledStore {
         Ok(())
     }
 
-    fn stored_head(&self) -> Result<Option<HeadMark>, StoreError> {
-        match self.meta.get(HEAD_KEY).map_err(|e| engine(&self.dir, e))? {
-            None => Ok(None),
-            Some(v) => codec::decode(&v).map(Some).map_err(|e| StoreError::HeadUnreadable(e.to_string())),
-        }
+    fn stored_head(&self) -> Result<Option<Head>, StoreError> {
+        let Some(v) = self.meta.get(HEAD_KEY).map_err(|e| engine(&self.dir, e))? else { return Ok(None) };
+        let unreadable = |e: codec::CodecError| StoreError::HeadUnreadable(e.to_string());
+        // 48 bytes: seq, hash, time. Stores written before the head carried its time hold 40 bytes
+        // (seq, hash); their time reads as 0, which nothing compares.
+        let (seq, hash, time) = if v.len() == 40 {
+            let (seq, hash): (u64, [u8; 32]) = codec::decode(&v).map_err(unreadable)?;
+            (seq, hash, 0)
+        } else {
+            codec::decode::<(u64, [u8; 32], i64)>(&v).map_err(unreadable)?
+        };
+        Ok(Some(Head { seq: Seq(seq), hash: Hash(hash), time: Timestamp(time) }))
     }
 
     fn derived_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {

@@ -2,8 +2,9 @@
 //!
 //! [`Registry`] holds the ledger-wide facts (the opening record, actors, areas, sources);
 //! [`ItemCore`] the few facts about an item that rules depend on; [`ItemState`] everything a reader
-//! sees about an item. `apply` never fails, never reads a clock and does no I/O: it trusts that the
-//! record was accepted by [`crate::decide`]. Each holds the stream position it reflects.
+//! sees about an item; [`State`] folds the whole log into a registry and items of either kind. `apply`
+//! never fails, never reads a clock and does no I/O: it trusts that the record was accepted by
+//! [`crate::decide`]. Each holds the stream position it reflects. [`Facts`] is how the rules read it.
 
 use crate::date::{Date, Timestamp};
 use crate::event::{
@@ -13,7 +14,9 @@ use crate::ids::{ActorId, AreaId, Code, ItemId, Seq, SourceId, StreamId, StreamV
 use crate::record::Record;
 use crate::vocab::{Kind, Role};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use imbl::OrdMap;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Where a stream stands: how many records it has and the seq of its last one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +98,13 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// Whether folding the record changes the registry: every record outside an item stream, and the
+    /// recording of an item from a source (which counts towards the source).
+    pub fn is_affected_by(rec: &Record) -> bool {
+        !matches!(rec.stream, StreamId::Item(_))
+            || matches!(&rec.event, Event::CommitmentRecorded(CommitmentRecorded { source: Some(_), .. }))
+    }
+
     /// Folds one record in. Item records only count towards their source.
     pub fn apply(&mut self, rec: &Record) {
         match &rec.event {
@@ -450,7 +460,7 @@ impl ItemState {
     }
 }
 
-/// Read access to what the rules need, whichever state holds it.
+/// Read access to what the rules need: the one trait [`crate::decide`] reads state through.
 pub trait Facts {
     /// Ledger-wide facts.
     fn registry(&self) -> &Registry;
@@ -466,99 +476,129 @@ pub trait Facts {
     }
 }
 
-/// The full state: registry and every item. Used by replay and the in-memory ledger views.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct State {
-    /// Ledger-wide facts.
-    pub registry: Registry,
-    /// Every item.
-    pub items: BTreeMap<ItemId, ItemState>,
+/// What a state keeps per item: [`ItemCore`] (the rules' facts, for verification) or [`ItemState`]
+/// (everything a reader sees).
+pub trait ItemFold: Clone {
+    /// The item a `CommitmentRecorded` record creates.
+    fn new(rec: &Record, e: &CommitmentRecorded) -> Self;
+    /// Folds in a later record of the item's stream.
+    fn apply(&mut self, rec: &Record);
+    /// The facts the rules need.
+    fn core(&self) -> &ItemCore;
 }
 
-impl State {
-    /// Folds one record in.
+impl ItemFold for ItemCore {
+    fn new(rec: &Record, e: &CommitmentRecorded) -> ItemCore {
+        ItemCore::new(rec, e)
+    }
+    fn apply(&mut self, rec: &Record) {
+        ItemCore::apply(self, rec);
+    }
+    fn core(&self) -> &ItemCore {
+        self
+    }
+}
+
+impl ItemFold for ItemState {
+    fn new(rec: &Record, e: &CommitmentRecorded) -> ItemState {
+        ItemState::new(rec, e)
+    }
+    fn apply(&mut self, rec: &Record) {
+        ItemState::apply(self, rec);
+    }
+    fn core(&self) -> &ItemCore {
+        &self.core
+    }
+}
+
+/// The fold of the log: the registry and every item (or, in a projection that loads items lazily,
+/// every item it has loaded). Pure: `apply` does no I/O, reads no clock and cannot fail.
+///
+/// Cloning is cheap (the registry and the items are shared until one of them changes), so a writer
+/// can publish an immutable snapshot after every group of appends and go on folding.
+#[derive(Clone, Debug)]
+pub struct State<I: ItemFold = ItemState> {
+    registry: Arc<Registry>,
+    items: OrdMap<ItemId, Arc<I>>,
+}
+
+impl<I: ItemFold> Default for State<I> {
+    fn default() -> State<I> {
+        State { registry: Arc::default(), items: OrdMap::new() }
+    }
+}
+
+impl<I: ItemFold> State<I> {
+    /// Folds one record in. An item record for an item the state does not hold (not loaded) is
+    /// ignored: a lazily loaded state must hold the item before its records are folded in.
     pub fn apply(&mut self, rec: &Record) {
-        self.registry.apply(rec);
-        apply_to_items(&mut self.items, rec, ItemState::new, ItemState::apply);
-    }
-}
-
-impl Facts for State {
-    fn registry(&self) -> &Registry {
-        &self.registry
-    }
-    fn item(&self, id: &ItemId) -> Option<&ItemCore> {
-        self.items.get(id).map(|i| &i.core)
-    }
-}
-
-/// The lean state the verifier replays the rules against: the registry and each item's core. Its size
-/// grows with the number of items and actors, never with the number of records.
-#[derive(Clone, Debug, Default)]
-pub struct CoreState {
-    /// Ledger-wide facts.
-    pub registry: Registry,
-    /// Each item's core.
-    pub items: HashMap<ItemId, ItemCore>,
-}
-
-impl CoreState {
-    /// Folds one record in.
-    pub fn apply(&mut self, rec: &Record) {
-        self.registry.apply(rec);
-        apply_to_items(&mut self.items, rec, ItemCore::new, ItemCore::apply);
-    }
-}
-
-impl Facts for CoreState {
-    fn registry(&self) -> &Registry {
-        &self.registry
-    }
-    fn item(&self, id: &ItemId) -> Option<&ItemCore> {
-        self.items.get(id)
-    }
-}
-
-/// A map of items either state keeps.
-pub trait ItemMap<T> {
-    /// The item, for update.
-    fn get_item(&mut self, id: &ItemId) -> Option<&mut T>;
-    /// Adds a new item.
-    fn put_item(&mut self, id: ItemId, item: T);
-}
-
-impl<T> ItemMap<T> for BTreeMap<ItemId, T> {
-    fn get_item(&mut self, id: &ItemId) -> Option<&mut T> {
-        self.get_mut(id)
-    }
-    fn put_item(&mut self, id: ItemId, item: T) {
-        self.insert(id, item);
-    }
-}
-
-impl<T> ItemMap<T> for HashMap<ItemId, T> {
-    fn get_item(&mut self, id: &ItemId) -> Option<&mut T> {
-        self.get_mut(id)
-    }
-    fn put_item(&mut self, id: ItemId, item: T) {
-        self.insert(id, item);
-    }
-}
-
-/// Routes an item record to the item it is about: creates it on `CommitmentRecorded`, else folds it in.
-pub fn apply_to_items<T>(
-    items: &mut impl ItemMap<T>,
-    rec: &Record,
-    new: fn(&Record, &CommitmentRecorded) -> T,
-    apply: fn(&mut T, &Record),
-) {
-    let StreamId::Item(id) = &rec.stream else { return };
-    match &rec.event {
-        Event::CommitmentRecorded(e) => items.put_item(id.clone(), new(rec, e)),
-        _ => {
-            if let Some(item) = items.get_item(id) {
-                apply(item, rec);
+        if Registry::is_affected_by(rec) {
+            Arc::make_mut(&mut self.registry).apply(rec);
+        }
+        let StreamId::Item(id) = &rec.stream else { return };
+        match &rec.event {
+            Event::CommitmentRecorded(e) => {
+                self.items.insert(id.clone(), Arc::new(I::new(rec, e)));
+            }
+            _ => {
+                if let Some(item) = self.items.get_mut(id) {
+                    Arc::make_mut(item).apply(rec);
+                }
             }
         }
+    }
+
+    /// Ledger-wide facts.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// One item, if the state holds it.
+    pub fn get(&self, id: &ItemId) -> Option<&I> {
+        self.items.get(id).map(|i| &**i)
+    }
+
+    /// Whether the state holds the item.
+    pub fn contains(&self, id: &ItemId) -> bool {
+        self.items.contains_key(id)
+    }
+
+    /// Puts an item loaded from elsewhere (a stored projection) into the state.
+    pub fn insert(&mut self, item_id: ItemId, item: I) {
+        self.items.insert(item_id, Arc::new(item));
+    }
+
+    /// Replaces the registry (loaded from a stored projection).
+    pub fn set_registry(&mut self, registry: Registry) {
+        self.registry = Arc::new(registry);
+    }
+
+    /// Drops every item (a lazily loaded state forgets its cache).
+    pub fn clear_items(&mut self) {
+        self.items = OrdMap::new();
+    }
+
+    /// The items held, in id order.
+    pub fn items(&self) -> impl Iterator<Item = &I> {
+        self.items.values().map(|i| &**i)
+    }
+
+    /// How many items the state holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the state holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+impl<I: ItemFold> Facts for State<I> {
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    fn item(&self, id: &ItemId) -> Option<&ItemCore> {
+        self.items.get(id).map(|i| i.core())
     }
 }

@@ -4,20 +4,10 @@
 //! A store knows nothing about records: it keeps bytes under sequence numbers.
 
 use crate::ids::Seq;
-use crate::record::Hash;
-use serde::{Deserialize, Serialize};
+use crate::record::Head;
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-
-/// The last record of the log, as the store last acknowledged it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HeadMark {
-    /// Its seq.
-    pub seq: Seq,
-    /// Its hash.
-    pub hash: Hash,
-}
 
 /// Why the store failed. Each is a storage failure (CLI exit code 3; HTTP 503 or 500).
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +67,7 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 pub trait Store {
     /// Appends records that continue the log, sets the stored head to the last of them, and returns
     /// only once all of it is durable. All or nothing.
-    fn append(&mut self, records: &[(Seq, Vec<u8>)], head: HeadMark) -> Result<(), StoreError>;
+    fn append(&mut self, records: &[(Seq, Vec<u8>)], head: &Head) -> Result<(), StoreError>;
 
     /// The bytes stored under a seq.
     fn get(&self, seq: Seq) -> Result<Option<Vec<u8>>, StoreError>;
@@ -90,7 +80,7 @@ pub trait Store {
     fn scan(&self, from: Seq, f: &mut Visit<'_>) -> Result<(), StoreError>;
 
     /// The head the store last acknowledged.
-    fn stored_head(&self) -> Result<Option<HeadMark>, StoreError>;
+    fn stored_head(&self) -> Result<Option<Head>, StoreError>;
 
     /// A derived value.
     fn derived_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
@@ -110,7 +100,7 @@ pub trait Store {
 #[derive(Debug, Default, Clone)]
 pub struct MemStore {
     log: BTreeMap<u64, Vec<u8>>,
-    head: Option<HeadMark>,
+    head: Option<Head>,
     derived: BTreeMap<Vec<u8>, Vec<u8>>,
     /// How many upcoming appends fail.
     pub fail_appends: u32,
@@ -128,13 +118,13 @@ impl MemStore {
     }
 
     /// The stored head, for tests that tamper with it.
-    pub fn head_mut(&mut self) -> &mut Option<HeadMark> {
+    pub fn head_mut(&mut self) -> &mut Option<Head> {
         &mut self.head
     }
 }
 
 impl Store for MemStore {
-    fn append(&mut self, records: &[(Seq, Vec<u8>)], head: HeadMark) -> Result<(), StoreError> {
+    fn append(&mut self, records: &[(Seq, Vec<u8>)], head: &Head) -> Result<(), StoreError> {
         if self.fail_appends > 0 {
             self.fail_appends -= 1;
             return Err(StoreError::Io {
@@ -151,7 +141,7 @@ impl Store for MemStore {
         for (seq, bytes) in records {
             self.log.insert(seq.0, bytes.clone());
         }
-        self.head = Some(head);
+        self.head = Some(*head);
         Ok(())
     }
 
@@ -172,7 +162,7 @@ impl Store for MemStore {
         Ok(())
     }
 
-    fn stored_head(&self) -> Result<Option<HeadMark>, StoreError> {
+    fn stored_head(&self) -> Result<Option<Head>, StoreError> {
         Ok(self.head)
     }
 

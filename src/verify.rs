@@ -5,14 +5,22 @@
 //! the previous record's hash; its time is not before the previous one; its stream version and stream
 //! link continue its stream; and the rules of [`crate::decide::check`] allowed it when it was appended.
 //! At the end, the store's acknowledged head must lie on the chain.
+//!
+//! [`Verifier`] is the pure checker; [`verify_store`] and [`verify_bundle`] drive it over a store and
+//! over an export bundle (whose line format lives in [`crate::export`]).
 
 use crate::codec::CodecError;
 use crate::date::Timestamp;
 use crate::decide::{self, Rejection};
 use crate::ids::{Seq, StreamVersion};
 use crate::record::{Hash, Record, hash_record_bytes};
-use crate::state::{CoreState, Facts};
-use crate::store::HeadMark;
+use crate::state::{Facts, ItemCore, State};
+use crate::export::{BundleLine, check_fields};
+use crate::ledger::LedgerError;
+use crate::record::Head;
+use crate::store::{Store, StoreError};
+use std::io::BufRead;
+use std::ops::ControlFlow;
 use serde::Serialize;
 use std::fmt;
 
@@ -233,7 +241,7 @@ enum Acknowledged {
     #[default]
     NotApplicable,
     /// The store's head (none if it holds none).
-    Store(Option<HeadMark>),
+    Store(Option<Head>),
     /// The store's head could not be read.
     Unreadable(String),
 }
@@ -241,7 +249,7 @@ enum Acknowledged {
 /// Checks records one at a time.
 #[derive(Debug, Default)]
 pub struct Verifier {
-    state: CoreState,
+    state: State<ItemCore>,
     next: u64,
     prev: Hash,
     /// The hash of the record before `prev`, to report the last good record when `prev`'s own record
@@ -254,7 +262,7 @@ pub struct Verifier {
 
 impl Verifier {
     /// A verifier for a store, which also checks that `acknowledged` (the store's head) lies on the chain.
-    pub fn new(acknowledged: Option<HeadMark>) -> Verifier {
+    pub fn new(acknowledged: Option<Head>) -> Verifier {
         Verifier { acknowledged: Acknowledged::Store(acknowledged), ..Verifier::default() }
     }
 
@@ -268,7 +276,7 @@ impl Verifier {
         Verifier::default()
     }
 
-    fn stored_head(&self) -> Option<HeadMark> {
+    fn stored_head(&self) -> Option<Head> {
         match self.acknowledged {
             Acknowledged::Store(h) => h,
             _ => None,
@@ -408,4 +416,113 @@ impl Verifier {
             unacknowledged,
         }
     }
+}
+
+/// Verifies every record of a store, in order; `progress` is called with the records checked so far.
+pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64)) -> Result<Report, LedgerError> {
+    let mut v = match store.stored_head() {
+        Ok(head) => Verifier::new(head),
+        Err(StoreError::HeadUnreadable(why)) => Verifier::with_unreadable_head(why),
+        Err(e) => return Err(e.into()),
+    };
+    let mut bad = None;
+    store.scan(Seq(0), &mut |key, bytes| {
+        if let Err(b) = v.push(key, bytes) {
+            bad = Some(b);
+            return ControlFlow::Break(());
+        }
+        if v.records() % 65_536 == 0 {
+            progress(v.records());
+        }
+        ControlFlow::Continue(())
+    })?;
+    progress(v.records());
+    if let Some(b) = bad.take() {
+        // A broken link may mean the record before was changed: look at the next one to tell.
+        let this = store.get(Seq(b.seq))?;
+        let next = store.get(Seq(b.seq + 1))?;
+        bad = Some(v.attribute(b, this.as_deref(), next.as_deref()));
+    }
+    Ok(v.finish(bad))
+}
+
+/// Verifies a bundle without a store: the same checks as [`verify_store`], per line, plus that each
+/// line's JSON fields match its stored bytes. With `expected_head`, the last record must have that
+/// hash (this is what catches a bundle with its newest lines removed). `progress` gets the lines read
+/// so far.
+pub fn verify_bundle(
+    input: &mut dyn BufRead,
+    expected_head: Option<Hash>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, std::io::Error> {
+    let mut verifier = Verifier::for_bundle();
+    let mut offset = 0;
+    let mut line = Vec::new();
+    let mut lineno = 0u64;
+    let mut bad = None;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        lineno += 1;
+        if let Err(failure) = check_line(&mut verifier, &line, &mut offset) {
+            let (b, this) = *failure;
+            // A broken link may mean the line before was changed: the next line tells.
+            let mut next = Vec::new();
+            input.read_until(b'\n', &mut next)?;
+            let next_bytes = BundleLine::parse(&next).ok().map(|l| l.bytes);
+            let b = verifier.attribute(b, this.as_deref(), next_bytes.as_deref());
+            lineno -= verifier.records() - b.seq.min(verifier.records());
+            bad = Some(b);
+            break;
+        }
+        if lineno.is_multiple_of(65_536) {
+            progress(lineno);
+        }
+    }
+    progress(lineno);
+    let records = verifier.records();
+    let mut report = verifier.finish(bad.clone());
+    if bad.is_some() {
+        report.first_bad_line = Some(lineno);
+    } else if let Some(expected) = expected_head
+        && report.head.as_deref() != Some(expected.to_hex().as_str())
+    {
+        let problem = Problem::BadLine {
+            why: format!(
+                "the bundle ends with {} but the expected head is {expected}: records were changed or removed at the end",
+                report
+                    .head
+                    .as_deref()
+                    .map_or("no records".to_string(), |h| format!("record {} hashing to {h}", records - 1))
+            ),
+        };
+        report.ok = false;
+        report.first_bad_seq = Some(records.saturating_sub(1));
+        report.first_bad_line = Some(records.max(1));
+        report.problem_kind = Some(problem.kind());
+        report.problem = Some(problem.to_string());
+    }
+    Ok(report)
+}
+
+/// A failed line: why, and the line's stored bytes when it had readable ones.
+type LineFailure = Box<(Bad, Option<Vec<u8>>)>;
+
+/// Checks one bundle line and folds its record in.
+fn check_line(verifier: &mut Verifier, line: &[u8], offset: &mut i32) -> Result<(), LineFailure> {
+    let seq = verifier.records();
+    let bad = |why: String| Box::new((Bad { seq, problem: Problem::BadLine { why } }, None));
+    let parsed = BundleLine::parse(line).map_err(bad)?;
+    let (rec, hash) = match verifier.check_next(&Seq(parsed.seq).key(), &parsed.bytes) {
+        Ok(checked) => checked,
+        Err(b) => return Err(Box::new((b, Some(parsed.bytes)))),
+    };
+    if let crate::event::Event::LedgerOpened(o) = &rec.event {
+        *offset = o.utc_offset_minutes;
+    }
+    check_fields(&parsed, &rec, hash, *offset).map_err(bad)?;
+    verifier.accept(&rec, hash);
+    Ok(())
 }

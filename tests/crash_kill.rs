@@ -118,7 +118,7 @@ fn crash_child() {
             3 => ledger
                 .append(
                     &fin,
-                    Command::RecordIndicator(IndicatorRecorded {
+                    Command::RecordIndicator(RecordIndicator {
                         item: item(),
                         name: "enterprises".into(),
                         value: n.to_string(),

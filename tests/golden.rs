@@ -494,7 +494,7 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
         .unwrap();
 
     let figure = |id: &str, name: &str, value: &str, unit: &str, approximate: bool| {
-        Command::RecordIndicator(IndicatorRecorded {
+        Command::RecordIndicator(RecordIndicator {
             item: item(id),
             name: text(name),
             value: text(value),

@@ -597,7 +597,7 @@ fn coverage_ledger() -> Ledger<MemStore> {
     };
     step(
         "office",
-        Command::RecordSource(SourceRecorded {
+        Command::RecordSource(RecordSource {
             number: Some(t("0001")),
             title_en: Some(t("Reply one")),
             session: Some(t("Session 1")),
@@ -674,7 +674,7 @@ fn coverage_ledger() -> Ledger<MemStore> {
     step("dept-a", status("i-ongoing", "stalled", Some(Date::Day(2025, 1, 5))));
 
     let figure = |item: &str, value: &str, unit: Option<&str>, approximate, as_of| {
-        Command::RecordIndicator(IndicatorRecorded {
+        Command::RecordIndicator(RecordIndicator {
             item: i(item),
             name: t("Figure"),
             value: t(value),
@@ -698,7 +698,7 @@ fn coverage_ledger() -> Ledger<MemStore> {
     };
     step(
         "office",
-        Command::Amend(CommitmentAmended {
+        Command::Amend(Amend {
             title: Some(t("New title")),
             text: Some(t("New text")),
             due: Some(Date::Month(2025, 9)),
@@ -706,7 +706,7 @@ fn coverage_ledger() -> Ledger<MemStore> {
             ..amend("i-planned")
         }),
     );
-    step("dept-a", Command::Amend(CommitmentAmended { title_en: Some(t("English")), ..amend("i-ongoing") }));
+    step("dept-a", Command::Amend(Amend { title_en: Some(t("English")), ..amend("i-ongoing") }));
 
     let reassign = |item: &str, lead: &str, partners: Option<Vec<ActorId>>| Command::Reassign {
         item: i(item),
@@ -719,7 +719,7 @@ fn coverage_ledger() -> Ledger<MemStore> {
     step("office", reassign("i-achieved", "dept_b", Some(Vec::new())));
 
     let correct = |item: &str, entry, text: Option<&str>, value: Option<&str>| {
-        Command::Correct(EntryCorrected {
+        Command::Correct(Correct {
             item: i(item),
             entry: StreamVersion(entry),
             text: text.map(t),
@@ -732,14 +732,14 @@ fn coverage_ledger() -> Ledger<MemStore> {
     step("office", correct("i-planned", 3, Some("Four."), Some("4.0")));
 
     let feedback = |verdict: &str, text: Option<&str>, on| {
-        Command::RecordFeedback(FeedbackRecorded { source: src("s-reply"), verdict: c(verdict), text: text.map(t), on })
+        Command::RecordFeedback(RecordFeedback { source: src("s-reply"), verdict: c(verdict), text: text.map(t), on })
     };
     step("deputy-1", feedback("basically_satisfied", None, None));
     step("office", feedback("dissatisfied", Some("On second thought."), Some(Date::Year(2025))));
 
-    step("office", Command::Categorize(SourceCategorized { source: src("s-reply"), category: c("a"), reason: None }));
+    step("office", Command::Categorize(Categorize { source: src("s-reply"), category: c("a"), reason: None }));
     let because = Some(t("Kept for reference."));
-    step("admin", Command::Categorize(SourceCategorized { source: src("s-memo"), category: c("d"), reason: because }));
+    step("admin", Command::Categorize(Categorize { source: src("s-memo"), category: c("d"), reason: because }));
     ledger
 }
 

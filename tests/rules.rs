@@ -185,7 +185,7 @@ fn reassign(id: &str, lead: &str, partners: Option<&[&str]>) -> Command {
 }
 
 fn correct(id: &str, entry: u64, text: Option<&str>, value: Option<&str>) -> Command {
-    Command::Correct(EntryCorrected {
+    Command::Correct(Correct {
         item: item(id),
         entry: StreamVersion(entry),
         text: text.map(str::to_string),
@@ -195,15 +195,15 @@ fn correct(id: &str, entry: u64, text: Option<&str>, value: Option<&str>) -> Com
 }
 
 fn feedback(src: &str, verdict: &str) -> Command {
-    Command::RecordFeedback(FeedbackRecorded { source: source(src), verdict: code(verdict), text: None, on: None })
+    Command::RecordFeedback(RecordFeedback { source: source(src), verdict: code(verdict), text: None, on: None })
 }
 
 fn categorize(src: &str, category: &str) -> Command {
-    Command::Categorize(SourceCategorized { source: source(src), category: code(category), reason: None })
+    Command::Categorize(Categorize { source: source(src), category: code(category), reason: None })
 }
 
 fn figure_as_of(id: &str, value: &str, as_of: &str) -> Command {
-    Command::RecordIndicator(IndicatorRecorded {
+    Command::RecordIndicator(RecordIndicator {
         item: item(id),
         name: "数".into(),
         value: value.into(),
@@ -272,7 +272,7 @@ fn only_coordinators_register_actors_areas_and_sources() {
     let mut t = fixture();
     for who in ["fin", "macao-dsepdr", "lijing"] {
         assert_not_allowed(t.no(who, new_actor("x", Role::Department)), who);
-        let area = Command::RegisterArea(AreaRegistered { id: area("space"), name: "航天".into(), name_en: None });
+        let area = Command::RegisterArea(RegisterArea { id: area("space"), name: "航天".into(), name_en: None });
         assert_not_allowed(t.no(who, area), who);
         assert_not_allowed(t.no(who, source_cmd("s1", |_| {})), who);
     }
@@ -280,7 +280,7 @@ fn only_coordinators_register_actors_areas_and_sources() {
     assert_not_allowed(t.no("auditor", new_actor("x", Role::Department)), "auditor");
     t.ok("office", new_actor("x", Role::Department));
     t.ok("admin", new_actor("y", Role::Counterpart));
-    t.ok("office", Command::RegisterArea(AreaRegistered { id: area("space"), name: "航天".into(), name_en: None }));
+    t.ok("office", Command::RegisterArea(RegisterArea { id: area("space"), name: "航天".into(), name_en: None }));
     t.ok("office", source_cmd("s1", |_| {}));
 }
 
@@ -291,7 +291,7 @@ fn actor_registrations_are_checked() {
     assert!(matches!(t.no("office", new_actor("admin", Role::Office)), Rejection::Duplicate { .. }));
     assert_field(t.no("office", new_actor("boss", Role::Admin)), "role");
     let named = |name: &str, name_en: Option<&str>| {
-        Command::RegisterActor(ActorRegistered {
+        Command::RegisterActor(RegisterActor {
             id: actor("named"),
             name: name.into(),
             name_en: name_en.map(str::to_string),
@@ -310,12 +310,12 @@ fn actor_registrations_are_checked() {
 fn area_registrations_are_checked() {
     let mut t = fixture();
     let area_cmd =
-        |id: &str, name: &str| Command::RegisterArea(AreaRegistered { id: area(id), name: name.into(), name_en: None });
+        |id: &str, name: &str| Command::RegisterArea(RegisterArea { id: area(id), name: name.into(), name_en: None });
     assert!(matches!(t.no("office", area_cmd("finance", "金融")), Rejection::Duplicate { what: "area", .. }));
     assert_field(t.no("office", area_cmd("space", "")), "name");
     assert_field(t.no("office", area_cmd("space", &"x".repeat(513))), "name");
     let with_en =
-        Command::RegisterArea(AreaRegistered { id: area("space"), name: "航天".into(), name_en: Some(" ".into()) });
+        Command::RegisterArea(RegisterArea { id: area("space"), name: "航天".into(), name_en: Some(" ".into()) });
     assert_field(t.no("office", with_en), "name-en");
     t.ok("office", area_cmd("space", "航天"));
 }

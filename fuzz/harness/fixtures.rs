@@ -84,7 +84,7 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
     let reg = |id: &str, name: &str, role| {
         (
             actor("admin"),
-            Command::RegisterActor(ActorRegistered { id: actor(id), name: name.into(), name_en: None, role }),
+            Command::RegisterActor(RegisterActor { id: actor(id), name: name.into(), name_en: None, role }),
         )
     };
     let x1 = item("0771-fin-bonds");
@@ -95,7 +95,7 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
         reg("deputy", "李静", Role::Deputy),
         (
             actor("office"),
-            Command::RecordSource(SourceRecorded {
+            Command::RecordSource(RecordSource {
                 id: SourceId::new("reply-0771").expect("valid"),
                 kind: SourceKind::Reply,
                 number: Some("0771".into()),
@@ -154,7 +154,7 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
         ),
         (
             actor("macao"),
-            Command::RecordIndicator(IndicatorRecorded {
+            Command::RecordIndicator(RecordIndicator {
                 item: x1.clone(),
                 name: "enterprises".into(),
                 value: "4".into(),
@@ -165,7 +165,7 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
         ),
         (
             actor("fin"),
-            Command::Correct(EntryCorrected {
+            Command::Correct(Correct {
                 item: x1.clone(),
                 entry: StreamVersion(2),
                 text: None,
@@ -184,7 +184,7 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
         ),
         (
             actor("office"),
-            Command::Amend(CommitmentAmended {
+            Command::Amend(Amend {
                 item: x1.clone(),
                 title: None,
                 title_en: Some("State-owned enterprises' bonds in Macao".into()),
@@ -205,7 +205,7 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
         ),
         (
             actor("deputy"),
-            Command::RecordFeedback(FeedbackRecorded {
+            Command::RecordFeedback(RecordFeedback {
                 source: SourceId::new("reply-0771").expect("valid"),
                 verdict: Code::new("satisfied").expect("valid"),
                 text: Some("满意".into()),
@@ -214,7 +214,7 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
         ),
         (
             actor("office"),
-            Command::Categorize(SourceCategorized {
+            Command::Categorize(Categorize {
                 source: SourceId::new("reply-0771").expect("valid"),
                 category: Code::new("a").expect("valid"),
                 reason: None,

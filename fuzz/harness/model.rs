@@ -343,17 +343,17 @@ pub fn command(c: &Cmd) -> (ActorId, Command) {
     let s = string;
     let opt = |o: &Option<u8>| o.map(s);
     let cmd = match c {
-        Cmd::RegisterActor { id: i, role, name, .. } => Command::RegisterActor(ActorRegistered {
+        Cmd::RegisterActor { id: i, role, name, .. } => Command::RegisterActor(RegisterActor {
             id: id(&ACTORS, *i),
             name: s(*name),
             name_en: None,
             role: pick(&ROLES, *role),
         }),
         Cmd::RegisterArea { id: i, name, .. } => {
-            Command::RegisterArea(AreaRegistered { id: id(&AREAS, *i), name: s(*name), name_en: None })
+            Command::RegisterArea(RegisterArea { id: id(&AREAS, *i), name: s(*name), name_en: None })
         }
         Cmd::RecordSource { id: i, issuer, addressee, date: d, title, digest, .. } => {
-            Command::RecordSource(SourceRecorded {
+            Command::RecordSource(RecordSource {
                 id: id(&SOURCES, *i),
                 kind: SourceKind::Reply,
                 number: None,
@@ -400,7 +400,7 @@ pub fn command(c: &Cmd) -> (ActorId, Command) {
             reason: s(*reason),
             on: on.map(date),
         },
-        Cmd::Indicator { item, name, value, unit, as_of, approx, .. } => Command::RecordIndicator(IndicatorRecorded {
+        Cmd::Indicator { item, name, value, unit, as_of, approx, .. } => Command::RecordIndicator(RecordIndicator {
             item: id(&ITEMS, *item),
             name: s(*name),
             value: skew::<String>(&VALUES, 4, *value),
@@ -408,7 +408,7 @@ pub fn command(c: &Cmd) -> (ActorId, Command) {
             approximate: *approx,
             as_of: as_of.map(date),
         }),
-        Cmd::Amend { item, title, title_en, text, due, area, reason, .. } => Command::Amend(CommitmentAmended {
+        Cmd::Amend { item, title, title_en, text, due, area, reason, .. } => Command::Amend(Amend {
             item: id(&ITEMS, *item),
             title: opt(title),
             title_en: opt(title_en),
@@ -423,20 +423,20 @@ pub fn command(c: &Cmd) -> (ActorId, Command) {
             partners: p.as_deref().map(partners),
             reason: s(*reason),
         },
-        Cmd::Correct { item, entry, text, value, reason, .. } => Command::Correct(EntryCorrected {
+        Cmd::Correct { item, entry, text, value, reason, .. } => Command::Correct(Correct {
             item: id(&ITEMS, *item),
             entry: StreamVersion(u64::from(entry % 8)),
             text: opt(text),
             value: value.map(|v| skew::<String>(&VALUES, 4, v)),
             reason: s(*reason),
         }),
-        Cmd::Feedback { source, verdict, text, on, .. } => Command::RecordFeedback(FeedbackRecorded {
+        Cmd::Feedback { source, verdict, text, on, .. } => Command::RecordFeedback(RecordFeedback {
             source: skew(&SOURCES, 1, *source),
             verdict: skew(&VERDICTS, 3, *verdict),
             text: opt(text),
             on: on.map(date),
         }),
-        Cmd::Categorize { source, category, reason, .. } => Command::Categorize(SourceCategorized {
+        Cmd::Categorize { source, category, reason, .. } => Command::Categorize(Categorize {
             source: skew(&SOURCES, 1, *source),
             category: skew(&CATEGORIES, 4, *category),
             reason: opt(reason),

@@ -276,7 +276,7 @@ pub fn seed_areas() -> Vec<AreaRegistered> {
 
 /// A command registering an actor.
 pub fn register(id: &str, name: &str, role: Role) -> Command {
-    Command::RegisterActor(ActorRegistered { id: actor(id), name: name.into(), name_en: None, role })
+    Command::RegisterActor(RegisterActor { id: actor(id), name: name.into(), name_en: None, role })
 }
 
 /// A commitment with the given lead, area and kind, titled and worded in Chinese.
@@ -309,7 +309,7 @@ pub fn status(id: &str, to: &str, reason: &str) -> Command {
 
 /// A figure command.
 pub fn figure(id: &str, name: &str, value: &str, unit: Option<&str>) -> Command {
-    Command::RecordIndicator(IndicatorRecorded {
+    Command::RecordIndicator(RecordIndicator {
         item: item(id),
         name: name.into(),
         value: value.into(),
@@ -343,7 +343,7 @@ pub fn fixture_commands() -> Vec<(ActorId, Command)> {
         FIXTURE_ACTORS.iter().map(|(id, name, role)| (admin.clone(), register(id, name, *role))).collect();
     out.push((
         admin.clone(),
-        Command::RegisterArea(AreaRegistered {
+        Command::RegisterArea(RegisterArea {
             id: area("heritage"),
             name: "文物保护".into(),
             name_en: Some("cultural heritage".into()),
@@ -351,7 +351,7 @@ pub fn fixture_commands() -> Vec<(ActorId, Command)> {
     ));
     out.push((
         office.clone(),
-        Command::RecordSource(SourceRecorded {
+        Command::RecordSource(RecordSource {
             id: source("reply-0771"),
             kind: SourceKind::Reply,
             number: Some("0771".into()),

@@ -513,7 +513,7 @@ fn import_doc(paths: &Paths, n: u64) -> Result<Value> {
         admin_name: "台账管理员".into(),
         vocabulary: Vocabulary::default_v1(),
     };
-    ledger.init(opened, AreaRegistered::seed())?;
+    ledger.init(opened, RegisterArea::seed())?;
     let t = Span::start();
     let text = std::fs::read_to_string(&file)?;
     let doc = commitment_ledger::import::parse(&text)?;

@@ -257,7 +257,7 @@ impl Workload {
             vocabulary: Vocabulary::default_v1(),
         };
         self.queue.push_back((admin.clone(), Command::Open(opened)));
-        for e in AreaRegistered::seed() {
+        for e in RegisterArea::seed() {
             self.queue.push_back((admin.clone(), Command::RegisterArea(e)));
         }
         let mut actors = vec![(OFFICE, "北京市人民政府港澳事务办公室", Role::Office)];

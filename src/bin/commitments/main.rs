@@ -593,7 +593,7 @@ fn run(cli: Cli) -> Outcome {
                 admin_name: admin_name.clone(),
                 vocabulary: Vocabulary::default_v1(),
             };
-            let areas = if *no_default_areas { Vec::new() } else { AreaRegistered::seed() };
+            let areas = if *no_default_areas { Vec::new() } else { RegisterArea::seed() };
             let dir = cli.dir();
             let existed = dir.exists();
             let fresh = std::fs::read_dir(&dir).map_or(true, |mut d| d.next().is_none());
