@@ -75,7 +75,11 @@ impl Ledger<SledStore> {
     /// Creates a ledger in `dir` (a new or empty directory) and appends its opening record and areas
     /// in one durable write. If that is refused, the store it created is removed again, so that a
     /// refused `init` leaves the directory as it found it.
-    pub fn create(dir: &Path, opened: OpenLedger, areas: Vec<RegisterArea>) -> Result<(Ledger, Vec<Head>), LedgerError> {
+    pub fn create(
+        dir: &Path,
+        opened: OpenLedger,
+        areas: Vec<RegisterArea>,
+    ) -> Result<(Ledger, Vec<Head>), LedgerError> {
         Ledger::create_with_clock(dir, opened, areas, Box::new(SystemClock))
     }
 
@@ -456,11 +460,21 @@ impl<S: Store> Ledger<S> {
 
     /// The state as it was through `until`, folded in memory from the log.
     pub fn replay(&self, until: Until) -> Result<State, LedgerError> {
+        Ok(self.replay_with_head(until)?.0)
+    }
+
+    /// [`Ledger::replay`], and the last record folded in (none if the moment is before record 0).
+    pub fn replay_with_head(&self, until: Until) -> Result<(State, Option<Head>), LedgerError> {
         let mut state = State::default();
-        if let Some(bad) = replay_into(&self.store, until, &mut |rec, _| state.apply(rec))? {
-            return Err(bad);
+        let mut last = None;
+        let bad = replay_into(&self.store, until, &mut |rec, hash| {
+            state.apply(rec);
+            last = Some(Head { seq: rec.seq, hash, time: rec.time });
+        })?;
+        match bad {
+            Some(bad) => Err(bad),
+            None => Ok((state, last)),
         }
-        Ok(state)
     }
 
     /// Replays the whole log and compares the result with the stored projection. Returns what

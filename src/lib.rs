@@ -56,7 +56,7 @@ pub mod view;
 mod vocab;
 mod writer;
 
-pub use codec::{CodecError, MAX_RECORD_BYTES, decode as decode_stored};
+pub use codec::{CodecError, MAX_RECORD_BYTES, decode as decode_stored, encode as encode_stored};
 pub use command::{
     Amend, Categorize, Command, Correct, NewCommitment, OpenLedger, RecordFeedback, RecordIndicator, RecordSource,
     RegisterActor, RegisterArea, source_digest,

@@ -96,13 +96,15 @@ pub trait Store {
     fn derived_clear(&mut self) -> Result<(), StoreError>;
 }
 
-/// A store in memory. `fail_appends` makes the next appends fail as a full disk would, writing nothing.
+/// A store in memory. With the `testing` feature, `fail_appends` makes the next appends fail as a full
+/// disk would, writing nothing, and the log and head can be tampered with.
 #[derive(Debug, Default, Clone)]
 pub struct MemStore {
     log: BTreeMap<u64, Vec<u8>>,
     head: Option<Head>,
     derived: BTreeMap<Vec<u8>, Vec<u8>>,
     /// How many upcoming appends fail.
+    #[cfg(any(test, feature = "testing"))]
     pub fail_appends: u32,
 }
 
@@ -113,11 +115,13 @@ impl MemStore {
     }
 
     /// The log, for tests that tamper with it.
+    #[cfg(any(test, feature = "testing"))]
     pub fn log_mut(&mut self) -> &mut BTreeMap<u64, Vec<u8>> {
         &mut self.log
     }
 
     /// The stored head, for tests that tamper with it.
+    #[cfg(any(test, feature = "testing"))]
     pub fn head_mut(&mut self) -> &mut Option<Head> {
         &mut self.head
     }
@@ -125,6 +129,7 @@ impl MemStore {
 
 impl Store for MemStore {
     fn append(&mut self, records: &[(Seq, Vec<u8>)], head: &Head) -> Result<(), StoreError> {
+        #[cfg(any(test, feature = "testing"))]
         if self.fail_appends > 0 {
             self.fail_appends -= 1;
             return Err(StoreError::Io {

@@ -4,8 +4,10 @@
 
 mod support;
 
-use commitment_ledger::vocab::{Kind, Role};
-use commitment_ledger::{Ledger, StateRead};
+use commitment_ledger::Ledger;
+#[allow(unused_imports)]
+use commitment_ledger::{};
+use commitment_ledger::{Kind, Role};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use support::*;
@@ -475,7 +477,7 @@ fn replay_to_a_record_shows_the_state_then(s: &Session, w: &Written) {
 fn replay_as_of_a_date_shows_the_state_at_the_end_of_that_day() {
     let tmp = tempdir();
     let dir = tmp.path().join("ledger");
-    let clock = TestClock::at("2024-03-01T10:00:00+08:00");
+    let clock = clock_at("2024-03-01T10:00:00+08:00");
     {
         let mut l = Ledger::with_store(open_store(&dir, true), Box::new(clock.clone())).unwrap();
         l.init(opened("admin"), seed_areas()).unwrap();
@@ -484,10 +486,10 @@ fn replay_as_of_a_date_shows_the_state_at_the_end_of_that_day() {
         week.due = Some(date("2024-04"));
         l.append(&actor("admin"), commitment_ledger::Command::RecordCommitment(week)).unwrap();
         // Late on 15 June in Beijing (15:30 UTC): still 15 June.
-        clock.set("2024-06-15T23:30:00+08:00");
+        clock.set(ts("2024-06-15T23:30:00+08:00"));
         l.append(&actor("culture"), status("culture-week", "in_progress", "筹备启动")).unwrap();
         // Just after midnight in Beijing: 16 June there, though still 15 June in UTC.
-        clock.set("2024-06-16T00:30:00+08:00");
+        clock.set(ts("2024-06-16T00:30:00+08:00"));
         l.append(&actor("culture"), progress("culture-week", "场地已确定。", "2024-06-16")).unwrap();
         l.close().unwrap();
     }
@@ -676,11 +678,11 @@ fn chinese_text_is_kept_byte_for_byte() {
 }
 
 /// The state read through the library and through the binary.
-fn states(dir: &Path) -> (Vec<commitment_ledger::state::ItemState>, commitment_ledger::state::Registry) {
+fn states(dir: &Path) -> (Vec<commitment_ledger::ItemState>, commitment_ledger::Registry) {
     let mut l = open_ledger(dir);
     let mut items = Vec::new();
     l.for_each_item(&mut |i| items.push(i.clone())).unwrap();
-    let registry = StateRead::registry(&l).clone();
+    let registry = l.registry().clone();
     (items, registry)
 }
 
@@ -690,7 +692,7 @@ fn reopening_after_many_appends_gives_the_same_state() {
     let dir = tmp.path().join("ledger");
     build_fixture(&dir);
     {
-        let clock = TestClock::at(FIXTURE_TIME);
+        let clock = clock_at(FIXTURE_TIME);
         let mut l = Ledger::with_store(open_store(&dir, false), Box::new(clock.clone())).unwrap();
         // 600 records: single appends and batches, over several simulated days.
         for round in 0..20u64 {

@@ -6,12 +6,11 @@
 //! The child is this test binary run again with a filter for the hidden `crash_child` test. Cycles:
 //! `COMMITMENTS_CRASH_CYCLES` (default 100); seed: `COMMITMENTS_CRASH_SEED` (default: the time).
 
-use commitment_ledger::event::{ActorRegistered, IndicatorRecorded, LedgerOpened};
-use commitment_ledger::ledger::Until;
-use commitment_ledger::vocab::{Kind, Role, Vocabulary};
-use commitment_ledger::{
-    ActorId, AreaId, Command, Ledger, LedgerError, NewCommitment, Seq, SledStore, StateRead, StoreError,
-};
+use commitment_ledger::Until;
+use commitment_ledger::{ActorId, AreaId, Command, Ledger, LedgerError, NewCommitment, Seq, SledStore, StoreError};
+use commitment_ledger::{Kind, Role, Vocabulary};
+#[allow(unused_imports)]
+use commitment_ledger::{OpenLedger, RecordIndicator, RegisterActor};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -59,8 +58,10 @@ fn open(dir: &Path) -> Ledger<SledStore> {
 
 /// A ledger with an administrator, the finance office and one item led by it.
 fn create(dir: &Path) {
-    let mut l = Ledger::create(dir).expect("creates");
-    let opened = LedgerOpened {
+    let mut l =
+        Ledger::with_store(SledStore::open(dir, true).expect("opens"), Box::new(commitment_ledger::SystemClock))
+            .expect("opens");
+    let opened = OpenLedger {
         title: "crash test".into(),
         origin: "example.gov/crash".into(),
         utc_offset_minutes: 480,
@@ -68,14 +69,13 @@ fn create(dir: &Path) {
         admin_name: "admin".into(),
         vocabulary: Vocabulary::default_v1(),
     };
-    let area = commitment_ledger::event::AreaRegistered {
+    let area = commitment_ledger::RegisterArea {
         id: AreaId::new("finance").expect("valid"),
         name: "金融".into(),
         name_en: None,
     };
     l.init(opened, vec![area]).expect("init");
-    let fin =
-        ActorRegistered { id: actor("fin"), name: "市委金融办".into(), name_en: None, role: Role::Department };
+    let fin = RegisterActor { id: actor("fin"), name: "市委金融办".into(), name_en: None, role: Role::Department };
     l.append(&actor("admin"), Command::RegisterActor(fin)).expect("registers");
     let c = NewCommitment {
         id: item(),
@@ -196,12 +196,7 @@ fn check(dir: &Path, acked: &BTreeMap<u64, String>, context: &str) -> Ledger<Sle
     assert_eq!(ledger.check_projection().expect("checks"), Vec::<String>::new(), "{context}");
     let mut live = Vec::new();
     ledger.for_each_item(&mut |i| live.push(i.clone())).expect("reads");
-    let mut replayed = Vec::new();
-    ledger
-        .replay(Until::Seq(head.seq))
-        .expect("replays")
-        .for_each_item(&mut |i| replayed.push(i.clone()))
-        .expect("reads");
+    let replayed: Vec<_> = ledger.replay(Until::Seq(head.seq)).expect("replays").items().cloned().collect();
     assert_eq!(live, replayed, "{context}: the projection differs from the replay");
     let history = ledger.history(&item()).expect("reads").expect("the item exists");
     assert_eq!(history.len() as u64, live[0].core.pos.next.0, "{context}: history length");

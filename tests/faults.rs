@@ -7,12 +7,11 @@
 //! `SKIPPED <test>: <why>` and return (run with `--nocapture` to see it), unless
 //! `COMMITMENTS_REQUIRE_MOUNTS=1`, which turns a skip into a failure.
 
-use commitment_ledger::event::AreaRegistered;
-use commitment_ledger::ledger::Until;
-use commitment_ledger::store::Store;
-use commitment_ledger::{
-    ActorId, AreaId, Command, Ledger, LedgerError, MemStore, Seq, SledStore, StateRead, StoreError,
-};
+#[allow(unused_imports)]
+use commitment_ledger::RegisterArea;
+use commitment_ledger::Store;
+use commitment_ledger::Until;
+use commitment_ledger::{ActorId, AreaId, Command, Ledger, LedgerError, MemStore, Seq, SledStore, StoreError};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Output};
@@ -382,7 +381,7 @@ fn reopen_refusals(n: usize) -> usize {
             Err(e) => panic!("{e}"),
         };
         // Records of 1 KB keep sled's background writers busy when the ledger goes away.
-        let area = AreaRegistered {
+        let area = RegisterArea {
             id: AreaId::new(format!("a{i}")).expect("valid"),
             name: "长".repeat(170),
             name_en: Some("x".repeat(500)),
@@ -578,8 +577,8 @@ fn a_failed_store_append_writes_nothing_and_the_next_one_continues() {
     })
     .expect("reads");
     assert!(texts.iter().all(|t| !t.starts_with("lost")), "{texts:?}");
-    let mut r = l.replay(Until::Seq(a.seq)).expect("replays");
-    assert!(r.item(&commitment_ledger::ItemId::new("0771-fin-bonds").expect("valid")).expect("reads").is_some());
+    let r = l.replay(Until::Seq(a.seq)).expect("replays");
+    assert!(r.get(&commitment_ledger::ItemId::new("0771-fin-bonds").expect("valid")).is_some());
 }
 
 #[test]

@@ -7,20 +7,23 @@
 //! When the format moves on, write a new fixture next to it (see [`generate_golden_fixture`]) and keep
 //! every old one verifying.
 
-use commitment_ledger::event::{
-    ActorRegistered, AreaRegistered, CommitmentAmended, EntryCorrected, EventType, FeedbackRecorded, IndicatorRecorded,
-    LedgerOpened, SourceCategorized, SourceRecorded,
-};
-use commitment_ledger::store::HeadMark;
-use commitment_ledger::vocab::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
 use commitment_ledger::{
-    ActorId, AreaId, Clock, Code, Command, Date, Hash, ItemId, Ledger, MemStore, NewCommitment, Record, Seq, SourceId,
-    Store, StreamVersion, Timestamp,
+    ActorId, AreaId, Code, Command, Date, Hash, ItemId, Ledger, MemStore, NewCommitment, Record, Seq, SourceId, Store,
+    StreamVersion,
 };
+#[allow(unused_imports)]
+use commitment_ledger::{
+    Amend, Categorize, Correct, Head, OpenLedger, RecordFeedback, RecordIndicator, RecordSource, RegisterActor,
+    RegisterArea, Timestamp,
+};
+use commitment_ledger::{EventType, ManualClock};
+use commitment_ledger::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
 use std::collections::BTreeSet;
+
+fn ts(rfc3339: &str) -> Timestamp {
+    Timestamp::parse(rfc3339).expect("a valid RFC 3339 time")
+}
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 /// The fixture every version must read. Never regenerate it.
 const FIXTURE: &str = "tests/fixtures/golden-v1";
@@ -35,27 +38,6 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 /// A clock the generator sets by hand, so that the fixture has plausible, non-decreasing times.
-#[derive(Clone)]
-struct FixedClock(Arc<AtomicI64>);
-
-impl FixedClock {
-    fn at(rfc3339: &str) -> FixedClock {
-        let clock = FixedClock(Arc::new(AtomicI64::new(0)));
-        clock.set(rfc3339);
-        clock
-    }
-
-    fn set(&self, rfc3339: &str) {
-        let t = Timestamp::parse(rfc3339).expect("a valid RFC 3339 time");
-        self.0.store(t.0, Ordering::SeqCst);
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
-}
 
 fn actor(s: &str) -> ActorId {
     ActorId::new(s).unwrap()
@@ -198,8 +180,8 @@ fn the_raw_records_verify_in_a_memory_store() {
     for (seq, bytes) in records.iter().enumerate() {
         store.log_mut().insert(seq as u64, bytes.clone());
     }
-    *store.head_mut() = Some(HeadMark { seq: Seq(want.head_seq), hash: want.head });
-    let ledger = Ledger::with_store(store, Box::new(FixedClock::at("2024-07-04T00:00:00+08:00"))).unwrap();
+    *store.head_mut() = Some(Head { time: Timestamp(0), seq: Seq(want.head_seq), hash: want.head });
+    let ledger = Ledger::with_store(store, Box::new(ManualClock::at(ts("2024-07-04T00:00:00+08:00")))).unwrap();
     assert_eq!(ledger.damage(), None);
     let report = ledger.verify(&mut |_| {}).unwrap();
     assert!(report.ok, "{report:?}");
@@ -250,7 +232,7 @@ fn the_sled_fixture_has_the_documented_layout() {
     let meta = db.open_tree("meta").unwrap();
     assert_eq!(meta.get("format").unwrap().unwrap().as_ref(), b"commitment-ledger store v1");
     let head = meta.get("head").unwrap().unwrap();
-    assert_eq!(head.len(), 40, "HeadMark: seq u64 LE, then 32 hash bytes");
+    assert_eq!(head.len(), 40, "Head: seq u64 LE, then 32 hash bytes");
     assert_eq!(&head[..8], &want.head_seq.to_le_bytes());
     assert_eq!(&head[8..], &want.head.0);
     let log = db.open_tree("log").unwrap();
@@ -270,7 +252,7 @@ fn the_sled_fixture_has_the_documented_layout() {
 /// fixture, and this test pointed at it.
 #[test]
 fn the_writer_still_writes_the_fixture_bytes() {
-    let clock = FixedClock::at("2024-06-03T09:00:00+08:00");
+    let clock = ManualClock::at(ts("2024-06-03T09:00:00+08:00"));
     let mut ledger = Ledger::with_store(MemStore::new(), Box::new(clock.clone())).unwrap();
     write_golden_ledger(&mut ledger, &clock);
     let mut written = Vec::new();
@@ -303,8 +285,12 @@ fn generate_golden_fixture() {
     assert!(!out.exists(), "{} exists; fixtures are never overwritten (change NEW_FIXTURE)", out.display());
     let staging = tempfile::tempdir().unwrap();
     let dir = staging.path().join("ledger");
-    let clock = FixedClock::at("2024-06-03T09:00:00+08:00");
-    let mut ledger = Ledger::create(&dir).unwrap();
+    let clock = ManualClock::at(ts("2024-06-03T09:00:00+08:00"));
+    let mut ledger = Ledger::with_store(
+        commitment_ledger::SledStore::open(&dir, true).unwrap(),
+        Box::new(commitment_ledger::SystemClock),
+    )
+    .unwrap();
     ledger.set_clock(Box::new(clock.clone()));
     write_golden_ledger(&mut ledger, &clock);
 
@@ -339,22 +325,22 @@ fn generate_golden_fixture() {
 
 /// The fixture's content: commitments from the seed reply (Beijing municipal government to deputy Li Jing,
 /// proposal 0771, on Beijing–Macao cooperation) and every kind of update, at plausible times.
-fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
+fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &ManualClock) {
     let hmo = actor("hmo");
     let reply = source("reply-0771");
     let section_2 = "关于加大投资引资、拓宽合作领域，推动京澳企业“走出去”“引进来”";
     let section_3 = "三、关于助力学科交叉、促进科技交流，推动中医药、新工科融合";
     let section_4 = "四、关于创新文化符号，推动文化融合，促进民心相通";
 
-    clock.set("2024-06-03T09:00:00+08:00");
+    clock.set(ts("2024-06-03T09:00:00+08:00"));
     let areas = ["finance", "science-tech", "tcm", "culture-tourism"]
         .iter()
         .map(|id| {
             let (_, zh, en) = SEED_AREAS.iter().find(|(a, _, _)| a == id).unwrap();
-            AreaRegistered { id: AreaId::new(*id).unwrap(), name: text(zh), name_en: Some(text(en)) }
+            RegisterArea { id: AreaId::new(*id).unwrap(), name: text(zh), name_en: Some(text(en)) }
         })
         .collect();
-    let opened = LedgerOpened {
+    let opened = OpenLedger {
         title: text("京澳合作承诺台账"),
         origin: text("commitments.example.gov.cn/beijing-macao"),
         utc_offset_minutes: 480,
@@ -364,7 +350,7 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
     };
     ledger.init(opened, areas).unwrap();
 
-    clock.set("2024-06-03T09:10:00+08:00");
+    clock.set(ts("2024-06-03T09:10:00+08:00"));
     let actors = [
         ("finance-office", "市委金融办", Some("Beijing Municipal Financial Work Office"), Role::Department),
         (
@@ -398,14 +384,14 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
     let commands = actors
         .iter()
         .map(|(id, name, en, role)| {
-            let e = ActorRegistered { id: actor(id), name: text(name), name_en: en.map(text), role: *role };
+            let e = RegisterActor { id: actor(id), name: text(name), name_en: en.map(text), role: *role };
             (hmo.clone(), Command::RegisterActor(e))
         })
         .collect();
     ledger.append_batch(commands).unwrap();
 
-    clock.set("2024-06-03T09:30:00+08:00");
-    let reply_source = SourceRecorded {
+    clock.set(ts("2024-06-03T09:30:00+08:00"));
+    let reply_source = RecordSource {
         id: reply.clone(),
         kind: SourceKind::Reply,
         number: Some(text("0771")),
@@ -421,7 +407,7 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
         // BLAKE3 of the reply's text as received (seed/reply-0771.txt).
         digest: Some(text("blake3:2a3c33382953490327d666a484176e151b2448745e294e6b4030f209f065e566")),
     };
-    let memorandum = SourceRecorded {
+    let memorandum = RecordSource {
         id: source("mou-bj-mo-2023"),
         kind: SourceKind::Memorandum,
         number: None,
@@ -441,7 +427,7 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
         ])
         .unwrap();
 
-    clock.set("2024-06-03T10:00:00+08:00");
+    clock.set(ts("2024-06-03T10:00:00+08:00"));
     let commitment = |id: &str, section: &str, area: &str, lead: &str, partners: &[&str]| NewCommitment {
         id: item(id),
         source: Some(reply.clone()),
@@ -503,7 +489,7 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
             as_of: Some(Date::Year(2023)),
         })
     };
-    clock.set("2024-06-05T15:20:00+08:00");
+    clock.set(ts("2024-06-05T15:20:00+08:00"));
     let finance = actor("finance-office");
     ledger
         .append_batch(vec![
@@ -511,13 +497,13 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
             (finance, figure("0771-fin-bonds", "在澳门挂牌上市的债券规模", "2300000000", "USD", true)),
         ])
         .unwrap();
-    clock.set("2024-06-05T16:00:00+08:00");
+    clock.set(ts("2024-06-05T16:00:00+08:00"));
     let culture = actor("culture-tourism-bureau");
     ledger.append(&culture, figure("0771-cul-perform", "互访演出项目", "8", "批次", false)).unwrap();
     // Entered wrongly (the reply says 87); corrected below.
     ledger.append(&culture, figure("0771-cul-perform", "互访演出人次", "78", "人次", false)).unwrap();
 
-    clock.set("2024-06-07T10:30:00+08:00");
+    clock.set(ts("2024-06-07T10:30:00+08:00"));
     ledger
         .append(
             &culture,
@@ -543,8 +529,8 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
         )
         .unwrap();
 
-    clock.set("2024-06-07T11:00:00+08:00");
-    let correction = EntryCorrected {
+    clock.set(ts("2024-06-07T11:00:00+08:00"));
+    let correction = Correct {
         item: item("0771-cul-perform"),
         entry: StreamVersion(2),
         text: None,
@@ -553,7 +539,7 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
     };
     ledger.append(&culture, Command::Correct(correction)).unwrap();
 
-    clock.set("2024-06-12T09:00:00+08:00");
+    clock.set(ts("2024-06-12T09:00:00+08:00"));
     let status = Command::ChangeStatus {
         item: item("0771-sci-beyond"),
         to: code("in_progress"),
@@ -562,8 +548,8 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
     };
     ledger.append(&actor("science-commission"), status).unwrap();
 
-    clock.set("2024-06-12T09:30:00+08:00");
-    let amendment = CommitmentAmended {
+    clock.set(ts("2024-06-12T09:30:00+08:00"));
+    let amendment = Amend {
         item: item("0771-sci-beyond"),
         title: None,
         title_en: Some(text("Support Beijing technology firms at the BEYOND Expo in Macao")),
@@ -574,7 +560,7 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
     };
     ledger.append(&hmo, Command::Amend(amendment)).unwrap();
 
-    clock.set("2024-06-20T14:00:00+08:00");
+    clock.set(ts("2024-06-20T14:00:00+08:00"));
     let reassignment = Command::Reassign {
         item: item("0771-tcm-expo"),
         lead: actor("tcm-bureau"),
@@ -583,16 +569,15 @@ fn write_golden_ledger<S: Store>(ledger: &mut Ledger<S>, clock: &FixedClock) {
     };
     ledger.append(&hmo, reassignment).unwrap();
 
-    clock.set("2024-07-01T10:00:00+08:00");
-    let category = SourceCategorized {
-        source: reply.clone(),
-        category: code("b"),
-        reason: Some(text("所提事项正在推进，部分已落实。")),
-    };
+    clock.set(ts("2024-07-01T10:00:00+08:00"));
+    let category =
+        Categorize {
+            source: reply.clone(), category: code("b"), reason: Some(text("所提事项正在推进，部分已落实。"))
+        };
     ledger.append(&hmo, Command::Categorize(category)).unwrap();
 
-    clock.set("2024-07-03T16:45:00+08:00");
-    let feedback = FeedbackRecorded {
+    clock.set(ts("2024-07-03T16:45:00+08:00"));
+    let feedback = RecordFeedback {
         source: reply,
         verdict: code("satisfied"),
         text: Some(text("对答复表示满意，建议持续跟进京澳合作会议成果落实。")),

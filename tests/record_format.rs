@@ -6,18 +6,20 @@
 //! Nothing here calls the crate's decoder, codec or bincode to read bytes: the crate is only the party
 //! whose answers are compared.
 
-use commitment_ledger::codec::MAX_RECORD_BYTES;
-use commitment_ledger::event::{
-    ActorRegistered, AreaRegistered, CommitmentAmended, EVENT_VERSION, EntryCorrected, EventType, FeedbackRecorded,
-    IndicatorRecorded, LedgerOpened, ProgressReported, SourceCategorized, SourceRecorded,
-};
-use commitment_ledger::record::{RECORD_CONTEXT, RECORD_FORMAT};
-use commitment_ledger::sled_store::STORE_FORMAT;
-use commitment_ledger::vocab::{Kind, Role, SourceKind, Vocabulary};
+use commitment_ledger::MAX_RECORD_BYTES;
+use commitment_ledger::STORE_FORMAT;
 use commitment_ledger::{
     ActorId, AreaId, Clock, Code, Command, Date, Event, Hash, ItemId, Ledger, MemStore, NewCommitment, Record, Seq,
-    SourceId, Store, StreamId, StreamVersion, Timestamp,
+    SourceId, Store, StreamId, StreamVersion,
 };
+use commitment_ledger::{ActorRegistered, EventType, IndicatorRecorded, ProgressReported, SourceRecorded};
+#[allow(unused_imports)]
+use commitment_ledger::{
+    Amend, Categorize, Correct, OpenLedger, RecordFeedback, RecordIndicator, RecordSource, RegisterActor, RegisterArea,
+    Timestamp,
+};
+use commitment_ledger::{Kind, Role, SourceKind, Vocabulary};
+use commitment_ledger::{RECORD_CONTEXT, RECORD_FORMAT};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::ControlFlow;
@@ -473,7 +475,8 @@ fn assert_same(env: &Envelope, rec: &Record) {
     assert_eq!(env.stream_version, rec.stream_version.0, "{at}");
     assert_eq!(env.stream_prev, rec.stream_prev.map(|s| s.0), "{at}");
     assert_eq!(env.event_type, rec.event.event_type() as u16, "{at}");
-    assert_eq!(env.event_version, EVENT_VERSION, "{at}");
+    assert_eq!(env.event_version, rec.event_version, "{at}");
+    assert_eq!(env.event_version, rec.event.event_type().version(), "{at}");
     assert_eq!(env.body, crate_body(&rec.event), "{at}: body");
     assert_eq!(env.signature, rec.signature, "{at}");
 }
@@ -504,7 +507,7 @@ fn check_log(records: &[Vec<u8>]) -> (BTreeSet<u16>, [u8; 32]) {
         assert_eq!(env.signature, None, "format 1 records carry no signature");
 
         prev = hash(bytes);
-        assert_eq!(prev, commitment_ledger::record::hash_record_bytes(bytes).0);
+        assert_eq!(prev, commitment_ledger::hash_record_bytes(bytes).0);
         prev_time = env.time;
         types.insert(env.event_type);
     }
@@ -553,7 +556,7 @@ fn t(s: &str) -> String {
 fn coverage_ledger() -> Ledger<MemStore> {
     let clock = StepClock(Arc::new(AtomicI64::new(Timestamp::parse("2025-01-06T09:00:00Z").unwrap().0)));
     let mut ledger = Ledger::with_store(MemStore::new(), Box::new(clock.clone())).unwrap();
-    let opened = LedgerOpened {
+    let opened = OpenLedger {
         title: t("Format coverage"),
         origin: t("example.org/format-coverage"),
         utc_offset_minutes: -330,
@@ -562,8 +565,8 @@ fn coverage_ledger() -> Ledger<MemStore> {
         vocabulary: Vocabulary::default_v1(),
     };
     let areas = vec![
-        AreaRegistered { id: ar("one"), name: t("Area one"), name_en: Some(t("Area one")) },
-        AreaRegistered { id: ar("two"), name: t("第二"), name_en: None },
+        RegisterArea { id: ar("one"), name: t("Area one"), name_en: Some(t("Area one")) },
+        RegisterArea { id: ar("two"), name: t("第二"), name_en: None },
     ];
     ledger.init(opened, areas).unwrap();
 
@@ -579,10 +582,10 @@ fn coverage_ledger() -> Ledger<MemStore> {
         ("deputy-1", Role::Deputy, None),
         ("auditor", Role::Auditor, None),
     ] {
-        let e = ActorRegistered { id: a(id), name: format!("{id} 名"), name_en: en.map(t), role };
+        let e = RegisterActor { id: a(id), name: format!("{id} 名"), name_en: en.map(t), role };
         step("admin", Command::RegisterActor(e));
     }
-    let source = |id: &str, kind, date| SourceRecorded {
+    let source = |id: &str, kind, date| RecordSource {
         id: src(id),
         kind,
         number: None,
@@ -687,7 +690,7 @@ fn coverage_ledger() -> Ledger<MemStore> {
     step("office", figure("i-achieved", "2300000000", Some("USD"), false, Some(Date::Month(2024, 12))));
     step("dept_b", figure("i-planned", "4", Some("家"), false, Some(Date::Year(2024))));
 
-    let amend = |item: &str| CommitmentAmended {
+    let amend = |item: &str| Amend {
         item: i(item),
         title: None,
         title_en: None,
@@ -772,7 +775,7 @@ fn the_document_states_the_pinned_constants() {
     assert_eq!(RECORD_CONTEXT, CONTEXT);
     assert_eq!(MAX_RECORD_BYTES, LIMIT);
     assert_eq!(RECORD_FORMAT, 1);
-    assert_eq!(EVENT_VERSION, 1);
+    assert!(EventType::ALL.iter().all(|t| t.version() == 1), "every type is at version 1");
     assert!(DOC.contains(&format!("\n    {CONTEXT}\n")), "the context string, on a line of its own");
     assert!(DOC.contains("bincode 2.0.1") && DOC.contains(".with_limit::<262144>()"));
     assert!(DOC.contains(&format!("`{}`", String::from_utf8_lossy(STORE_FORMAT))));
@@ -835,6 +838,7 @@ fn the_enumeration_tables_match_the_crate() {
         stream_version: StreamVersion(0),
         stream_prev: None,
         event: Event::ActorRegistered(ActorRegistered { id: a("x"), name: t("x"), name_en: None, role: Role::Admin }),
+        event_version: 1,
         signature: None,
     };
     for (index, role) in roles.iter().enumerate() {
@@ -881,7 +885,7 @@ fn the_enumeration_tables_match_the_crate() {
 }
 
 fn record_with_kind(kind: Kind) -> (StreamId, Event) {
-    let e = commitment_ledger::event::CommitmentRecorded {
+    let e = commitment_ledger::CommitmentRecorded {
         id: i("x"),
         source: None,
         section: None,
@@ -968,6 +972,7 @@ fn the_worked_example_is_what_the_library_writes() {
             approximate: false,
             as_of: Some(Date::Year(2023)),
         }),
+        event_version: 1,
         signature: None,
     };
     assert!(record.encode() == bytes, "the library writes other bytes than the document shows");

@@ -1,34 +1,35 @@
 //! Guards the rules and the folds, at library level over `MemStore` with a clock the test sets: every
-//! rule of `decide::check` refuses what it must (and allows its neighbour), every event changes the
+//! rule of `commitment_ledger::rules::check` refuses what it must (and allows its neighbour), every event changes the
 //! projected state as it should, batches are all or nothing, time never runs backwards, and the stored
 //! projection always equals a replay of the log.
 
 mod support;
 
-use commitment_ledger::decide::{self, Rejection};
-use commitment_ledger::event::{
-    ActorRegistered, AreaRegistered, CommitmentAmended, CommitmentReassigned, EntryCorrected, Event, FeedbackRecorded,
-    IndicatorRecorded, SourceCategorized, SourceRecorded, StatusChanged,
-};
-use commitment_ledger::state::{Facts, ItemState, Registry, State};
-use commitment_ledger::store::HeadMark;
-use commitment_ledger::vocab::{Kind, Role, SourceKind, StatusDef, Term, Vocabulary};
+use commitment_ledger::Rejection;
 use commitment_ledger::{
-    ActorId, Appended, Code, Command, Date, Hash, Ledger, LedgerError, MemStore, NewCommitment, Record, Seq, StateRead,
-    StoreError, StreamId, StreamVersion, Timestamp, Until,
+    ActorId, Code, Command, Date, Hash, Ledger, LedgerError, MemStore, NewCommitment, Record, Seq, StoreError,
+    StreamId, StreamVersion, Until,
 };
+#[allow(unused_imports)]
+use commitment_ledger::{
+    Amend, Categorize, Correct, Head, ManualClock, RecordFeedback, RecordIndicator, RecordSource, RegisterActor,
+    RegisterArea, Timestamp,
+};
+use commitment_ledger::{CommitmentReassigned, Event, StatusChanged};
+use commitment_ledger::{Facts, ItemState, Registry, State};
+use commitment_ledger::{Kind, Role, SourceKind, StatusDef, Term, Vocabulary};
 use std::ops::ControlFlow;
 use support::*;
 
 /// A ledger over memory, with the test's clock.
 struct T {
     l: Ledger<MemStore>,
-    clock: TestClock,
+    clock: ManualClock,
 }
 
 /// An empty ledger (no record 0), the clock at the fixture's time.
 fn empty() -> T {
-    let clock = TestClock::at(FIXTURE_TIME);
+    let clock = clock_at(FIXTURE_TIME);
     let l = Ledger::with_store(MemStore::new(), Box::new(clock.clone())).unwrap();
     T { l, clock }
 }
@@ -50,7 +51,7 @@ fn fixture() -> T {
 impl T {
     /// Appends a command that must be accepted.
     #[track_caller]
-    fn ok(&mut self, who: &str, command: Command) -> Appended {
+    fn ok(&mut self, who: &str, command: Command) -> Head {
         let described = format!("{command:?}");
         self.l.append(&actor(who), command).unwrap_or_else(|e| panic!("{who} was refused {described}: {e}"))
     }
@@ -72,7 +73,7 @@ impl T {
     /// The state of an item, which must exist.
     #[track_caller]
     fn item(&mut self, id: &str) -> ItemState {
-        StateRead::item(&mut self.l, &item(id)).unwrap().unwrap_or_else(|| panic!("no item {id}"))
+        self.l.item(&item(id)).unwrap().unwrap_or_else(|| panic!("no item {id}"))
     }
 
     /// Every item's state, in id order.
@@ -143,8 +144,8 @@ fn with<F: FnOnce(&mut NewCommitment)>(id: &str, lead: &str, f: F) -> Command {
     Command::RecordCommitment(c)
 }
 
-fn source_cmd(id: &str, f: impl FnOnce(&mut SourceRecorded)) -> Command {
-    let mut s = SourceRecorded {
+fn source_cmd(id: &str, f: impl FnOnce(&mut RecordSource)) -> Command {
+    let mut s = RecordSource {
         id: source(id),
         kind: SourceKind::Reply,
         number: None,
@@ -161,16 +162,11 @@ fn source_cmd(id: &str, f: impl FnOnce(&mut SourceRecorded)) -> Command {
     Command::RecordSource(s)
 }
 
-fn amend(id: &str, f: impl FnOnce(&mut CommitmentAmended)) -> Command {
-    let mut a = CommitmentAmended {
-        item: item(id),
-        title: None,
-        title_en: None,
-        text: None,
-        due: None,
-        area: None,
-        reason: "更正".into(),
-    };
+fn amend(id: &str, f: impl FnOnce(&mut Amend)) -> Command {
+    let mut a =
+        Amend {
+            item: item(id), title: None, title_en: None, text: None, due: None, area: None, reason: "更正".into()
+        };
     f(&mut a);
     Command::Amend(a)
 }
@@ -228,7 +224,7 @@ fn nothing_is_appended_before_the_opening() {
 #[test]
 fn the_opening_is_checked_and_happens_once() {
     let mut t = empty();
-    let bad = |f: fn(&mut commitment_ledger::event::LedgerOpened)| {
+    let bad = |f: fn(&mut commitment_ledger::OpenLedger)| {
         let mut o = opened("admin");
         f(&mut o);
         Command::Open(o)
@@ -439,7 +435,7 @@ fn a_commitment_starts_in_the_status_its_kind_maps_to() {
     }
     // A stored event whose status does not follow from its kind is refused (what verify replays).
     let st = t.folded();
-    let mut e = commitment_ledger::event::CommitmentRecorded {
+    let mut e = commitment_ledger::CommitmentRecorded {
         id: item("forged"),
         source: None,
         section: None,
@@ -455,10 +451,11 @@ fn a_commitment_starts_in_the_status_its_kind_maps_to() {
         due: None,
     };
     let now = ts(FIXTURE_TIME);
-    let r = decide::check(&st, &actor("office"), now, &Event::CommitmentRecorded(e.clone())).unwrap_err();
+    let r =
+        commitment_ledger::rules::check(&st, &actor("office"), now, &Event::CommitmentRecorded(e.clone())).unwrap_err();
     assert!(matches!(r, Rejection::Mismatch { field: "status", .. }), "{r:?}");
     e.status = code("planned");
-    assert!(decide::check(&st, &actor("office"), now, &Event::CommitmentRecorded(e)).is_ok());
+    assert!(commitment_ledger::rules::check(&st, &actor("office"), now, &Event::CommitmentRecorded(e)).is_ok());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,7 +537,7 @@ fn reassignments_are_checked() {
         partners: None,
         reason: "伪造".into(),
     });
-    let r = decide::check(&st, &actor("office"), ts(FIXTURE_TIME), &e).unwrap_err();
+    let r = commitment_ledger::rules::check(&st, &actor("office"), ts(FIXTURE_TIME), &e).unwrap_err();
     assert!(matches!(r, Rejection::Mismatch { field: "from", .. }), "{r:?}");
 }
 
@@ -562,7 +559,7 @@ fn deputy_feedback_only_on_sources_addressed_to_her() {
         t.no("lijing", feedback("reply-0771", "happy")),
         Rejection::UnknownCode { vocabulary: "verdict", .. }
     ));
-    let mut f = FeedbackRecorded {
+    let mut f = RecordFeedback {
         source: source("reply-0771"),
         verdict: code("satisfied"),
         text: Some(String::new()),
@@ -584,7 +581,7 @@ fn only_coordinators_categorize_replies() {
         t.no("office", categorize("reply-0771", "e")),
         Rejection::UnknownCode { vocabulary: "category", .. }
     ));
-    let c = SourceCategorized { source: source("reply-0771"), category: code("a"), reason: Some(" ".into()) };
+    let c = Categorize { source: source("reply-0771"), category: code("a"), reason: Some(" ".into()) };
     assert_field(t.no("office", Command::Categorize(c)), "reason");
     t.ok("office", categorize("reply-0771", "a"));
     t.ok("admin", categorize("reply-0771", "c"));
@@ -684,7 +681,7 @@ fn status_changes_are_checked() {
         reason: "伪造".into(),
         on: None,
     });
-    let r = decide::check(&st, &actor("sci"), ts(FIXTURE_TIME), &e).unwrap_err();
+    let r = commitment_ledger::rules::check(&st, &actor("sci"), ts(FIXTURE_TIME), &e).unwrap_err();
     assert!(matches!(r, Rejection::Mismatch { field: "from", .. }), "{r:?}");
 }
 
@@ -749,14 +746,14 @@ fn dates_in_the_future_are_refused_for_on_and_as_of_but_not_for_due() {
 fn today_is_the_ledgers_day_not_utcs() {
     let mut t = fixture();
     // 20:00 UTC on 10 May is 04:00 on 11 May in Beijing.
-    t.clock.set("2024-05-10T20:00:00Z");
+    t.clock.set(ts("2024-05-10T20:00:00Z"));
     t.ok("sci", progress("sci-lab", "北京时间已是11日", "2024-05-11"));
     assert_field(t.no("sci", progress("sci-lab", "进展", "2024-05-12")), "on");
     // A ledger kept at UTC-05:00: 03:00 UTC on 11 May is still 10 May there.
     let mut o = opened("admin");
     o.utc_offset_minutes = -300;
     let mut u = empty();
-    u.clock.set("2024-05-11T03:00:00Z");
+    u.clock.set(ts("2024-05-11T03:00:00Z"));
     u.l.init(o, seed_areas()).unwrap();
     let on = |d: &str| {
         let d = date(d);
@@ -1056,7 +1053,7 @@ fn a_batch_refused_at_its_third_command_writes_nothing() {
     assert_eq!(t.stored(), stored);
     assert_eq!(t.l.registry(), &registry);
     assert_eq!(t.items(), items, "no item state moved");
-    assert!(StateRead::item(&mut t.l, &item("batch-item")).unwrap().is_none(), "the first command left no trace");
+    assert!(t.l.item(&item("batch-item")).unwrap().is_none(), "the first command left no trace");
     // The next append continues the log where it was, and the item can be recorded after all.
     let a = t.ok("office", new_item("batch-item", "fin"));
     assert_eq!(a.seq, head.unwrap().seq.next());
@@ -1123,7 +1120,7 @@ fn time_never_goes_backwards() {
     let second = t.ok("sci", progress("sci-lab", "时钟回拨一天", "2024-05-10"));
     assert!(second.time >= first.time, "{:?} < {:?}", second.time, first.time);
     // A clock a year behind: "today" stays the last record's day for the rules too.
-    t.clock.set("2023-05-10T09:00:00+08:00");
+    t.clock.set(ts("2023-05-10T09:00:00+08:00"));
     let batch =
         t.l.append_batch(vec![
             (actor("sci"), progress("sci-lab", "时钟回拨一年", "2024-05-10")),
@@ -1131,7 +1128,7 @@ fn time_never_goes_backwards() {
         ])
         .unwrap();
     assert!(batch.iter().all(|a| a.time >= second.time));
-    t.clock.set("2024-05-10T09:00:05+08:00");
+    t.clock.set(ts("2024-05-10T09:00:05+08:00"));
     let later = t.ok("sci", progress("sci-lab", "时钟恢复", "2024-05-10"));
     assert_eq!(later.time, ts("2024-05-10T09:00:05+08:00"));
     let mut previous = Timestamp(i64::MIN);
@@ -1169,13 +1166,14 @@ fn verify_replays_the_rules_against_every_stored_record() {
             reason: "代表认为已完成".into(),
             on: None,
         }),
+        event_version: 1,
         signature: None,
     };
     let bytes = forged.encode();
     let hash = Hash(record_hash(&bytes));
     let t = base.reopen(|s| {
         s.log_mut().insert(forged.seq.0, bytes.clone());
-        *s.head_mut() = Some(HeadMark { seq: forged.seq, hash });
+        *s.head_mut() = Some(Head { time: Timestamp(0), seq: forged.seq, hash });
     });
     let report = t.l.verify(&mut |_| {}).unwrap();
     assert!(!report.ok);
@@ -1210,20 +1208,18 @@ fn the_projection_equals_the_replay_after_many_appends_and_after_reopening() {
     // What the live state says equals a fold of the log.
     let folded = t.folded();
     let items = t.items();
-    assert_eq!(items.len(), folded.items.len());
-    assert!(items.iter().all(|i| folded.items.get(&i.id) == Some(i)));
-    assert_eq!(t.l.registry(), &folded.registry);
+    assert_eq!(items.len(), folded.len());
+    assert!(items.iter().all(|i| folded.get(&i.id) == Some(i)));
+    assert_eq!(t.l.registry(), folded.registry());
     // Reopened over the same store: the same state, still equal to the replay.
     let mut again = t.reopen(|_| {});
     assert_eq!(again.items(), items);
     assert_eq!(again.l.check_projection().unwrap(), Vec::<String>::new());
     // A replay to the head is the live state; a replay to an earlier seq is a prefix fold.
     let head = t.l.head().unwrap().seq;
-    let mut replayed = Vec::new();
-    again.l.replay(Until::Seq(head)).unwrap().for_each_item(&mut |i| replayed.push(i.clone())).unwrap();
+    let replayed: Vec<ItemState> = again.l.replay(Until::Seq(head)).unwrap().items().cloned().collect();
     assert_eq!(replayed, items);
-    let mut early = Vec::new();
-    again.l.replay(Until::Seq(Seq(36))).unwrap().for_each_item(&mut |i| early.push(i.id.clone())).unwrap();
+    let early: Vec<_> = again.l.replay(Until::Seq(Seq(36))).unwrap().items().map(|i| i.id.clone()).collect();
     assert_eq!(early.len(), 4, "only the fixture's items existed at its last record");
 }
 
@@ -1232,7 +1228,7 @@ fn the_projection_on_disk_equals_the_replay_after_reopening() {
     let tmp = tempdir();
     let dir = tmp.path().join("ledger");
     build_fixture(&dir);
-    let clock = TestClock::at(FIXTURE_TIME);
+    let clock = clock_at(FIXTURE_TIME);
     let items = {
         let mut l = Ledger::with_store(open_store(&dir, false), Box::new(clock.clone())).unwrap();
         for n in 0..50 {
@@ -1259,12 +1255,12 @@ fn texts_are_refused_for_exactly_the_control_characters() {
     for c in (0u32..0x800).filter_map(char::from_u32) {
         for s in [format!("进展{c}报告"), format!("{c}x"), format!("x{c}")] {
             let control = c.is_control();
-            let text_ok = decide::check_text("text", &s).is_ok();
-            let name_ok = decide::check_name("title", &s).is_ok();
+            let text_ok = commitment_ledger::rules::check_text("text", &s).is_ok();
+            let name_ok = commitment_ledger::rules::check_name("title", &s).is_ok();
             assert_eq!(text_ok, !control || c == '\n' || c == '\t', "text {s:?}");
             assert_eq!(name_ok, !control, "title {s:?}");
             if control {
-                let why = decide::check_name("title", &s).unwrap_err().to_string();
+                let why = commitment_ledger::rules::check_name("title", &s).unwrap_err().to_string();
                 assert!(why.contains(&format!("U+{:04X}", c as u32)), "{why}");
             }
         }

@@ -4,11 +4,10 @@
 
 mod support;
 
-use commitment_ledger::codec;
-use commitment_ledger::event::Event;
-use commitment_ledger::state::{ItemState, Registry};
-use commitment_ledger::store::HeadMark;
+use commitment_ledger::Event;
+use commitment_ledger::Head;
 use commitment_ledger::{Hash, Ledger, MemStore, Record, Seq};
+use commitment_ledger::{ItemState, Registry};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use support::*;
@@ -167,7 +166,7 @@ fn the_last_record_changed_is_caught_by_the_stored_head() {
 /// unnoticed, and each is named at the changed record.
 #[test]
 fn no_single_byte_flip_anywhere_goes_unnoticed() {
-    let mut l = Ledger::with_store(MemStore::new(), Box::new(TestClock::at(FIXTURE_TIME))).unwrap();
+    let mut l = Ledger::with_store(MemStore::new(), Box::new(clock_at(FIXTURE_TIME))).unwrap();
     l.init(opened("admin"), seed_areas()).unwrap();
     l.append_batch(fixture_commands()).unwrap();
     let base = l.store().clone();
@@ -178,7 +177,7 @@ fn no_single_byte_flip_anywhere_goes_unnoticed() {
         for i in (n % 3..len).step_by(3) {
             let mut store = base.clone();
             store.log_mut().get_mut(&seq).unwrap()[i] ^= 0x01;
-            let l = Ledger::with_store(store, Box::new(TestClock::at(FIXTURE_TIME))).unwrap();
+            let l = Ledger::with_store(store, Box::new(clock_at(FIXTURE_TIME))).unwrap();
             let r = l.verify(&mut |_| {}).unwrap();
             assert!(!r.ok, "flipping byte {i} of record {seq} went unnoticed");
             assert_eq!(r.first_bad_seq, Some(seq), "byte {i} of record {seq}: {r:?}");
@@ -289,8 +288,8 @@ fn rewrite_suffix(raw: &Raw, from: u64, change: impl FnOnce(&mut Record)) {
         set_prev(&mut bytes, prev);
         raw.put(seq, &bytes);
     }
-    let head = HeadMark { seq: Seq(n - 1), hash: Hash(record_hash(&bytes)) };
-    raw.meta.insert("head", codec::encode(&head)).unwrap();
+    let head = Head { time: commitment_ledger::Timestamp(0), seq: Seq(n - 1), hash: Hash(record_hash(&bytes)) };
+    raw.meta.insert("head", commitment_ledger::encode_stored(&head)).unwrap();
 }
 
 /// Not caught by `verify` alone, by design: the chain is consistent again. Per-record signatures and
@@ -320,9 +319,10 @@ fn a_rewritten_suffix_with_recomputed_hashes_is_not_caught_by_verify_alone() {
 
 /// Decodes, changes and re-encodes a stored projection value.
 fn edit<T: serde::Serialize + serde::de::DeserializeOwned>(raw: &Raw, key: &str, change: impl FnOnce(&mut T)) {
-    let mut v: T = codec::decode(&raw.derived.get(key).unwrap().expect("projection value present")).unwrap();
+    let mut v: T =
+        commitment_ledger::decode_stored(&raw.derived.get(key).unwrap().expect("projection value present")).unwrap();
     change(&mut v);
-    raw.derived.insert(key, codec::encode(&v)).unwrap();
+    raw.derived.insert(key, commitment_ledger::encode_stored(&v)).unwrap();
 }
 
 #[test]

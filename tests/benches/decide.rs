@@ -5,9 +5,9 @@
 #[allow(dead_code)]
 mod workload;
 
-use commitment_ledger::decide::{check, decide};
-use commitment_ledger::state::{CoreState, ItemState, State};
 use commitment_ledger::{Clock, Command, Event, Ledger, MemStore, Record, Seq, StreamId, Timestamp};
+use commitment_ledger::{CoreState, ItemState, State};
+use commitment_ledger::{check, decide};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::ops::ControlFlow;

@@ -1,7 +1,7 @@
 //! Micro-benchmarks of the record format: encoding, decoding and hashing one record.
 
-use commitment_ledger::event::ProgressReported;
-use commitment_ledger::record::hash_record_bytes;
+use commitment_ledger::ProgressReported;
+use commitment_ledger::hash_record_bytes;
 use commitment_ledger::{ActorId, Date, Event, Hash, ItemId, Record, Seq, StreamId, StreamVersion, Timestamp};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -4,16 +4,14 @@
 //! Each test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
-use commitment_ledger::event::{ActorRegistered, AreaRegistered, IndicatorRecorded, LedgerOpened, SourceRecorded};
-use commitment_ledger::vocab::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
 use commitment_ledger::{
-    ActorId, AreaId, Clock, Command, Date, ItemId, Ledger, NewCommitment, SledStore, SourceId, Timestamp,
+    ActorId, AreaId, Command, Date, ItemId, Ledger, ManualClock, NewCommitment, OpenLedger, RecordIndicator,
+    RecordSource, RegisterActor, RegisterArea, SledStore, SourceId, SystemClock, Timestamp,
 };
+use commitment_ledger::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 /// The built binary.
 pub const BIN: &str = env!("CARGO_BIN_EXE_commitments");
@@ -186,31 +184,16 @@ pub fn without_day(mut v: Value) -> Value {
     v
 }
 
-/// A clock the test sets and moves; clones share the time.
-#[derive(Clone, Debug)]
-pub struct TestClock(Arc<AtomicI64>);
-
-impl TestClock {
-    /// A clock at an RFC 3339 time.
-    pub fn at(rfc3339: &str) -> TestClock {
-        TestClock(Arc::new(AtomicI64::new(ts(rfc3339).0)))
-    }
-
-    /// Moves the clock to an RFC 3339 time (possibly backwards).
-    pub fn set(&self, rfc3339: &str) {
-        self.0.store(ts(rfc3339).0, Ordering::SeqCst);
-    }
-
-    /// Moves the clock by a number of microseconds (negative: backwards).
-    pub fn shift(&self, micros: i64) {
-        self.0.fetch_add(micros, Ordering::SeqCst);
-    }
+/// A ledger over a new, empty store in `dir` (no record 0 yet).
+#[track_caller]
+pub fn new_ledger(dir: &Path) -> Ledger {
+    Ledger::with_store(SledStore::open(dir, true).expect("the store opens"), Box::new(SystemClock)).expect("opens")
 }
 
-impl Clock for TestClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
+/// A manual clock at an RFC 3339 time.
+#[track_caller]
+pub fn clock_at(rfc3339: &str) -> ManualClock {
+    ManualClock::at(ts(rfc3339))
 }
 
 /// Parses an RFC 3339 time.
@@ -250,8 +233,8 @@ pub fn source(s: &str) -> SourceId {
 }
 
 /// The opening record of a Beijing (+08:00) ledger administered by `admin`, with a vocabulary.
-pub fn opened_with(admin: &str, vocabulary: Vocabulary) -> LedgerOpened {
-    LedgerOpened {
+pub fn opened_with(admin: &str, vocabulary: Vocabulary) -> OpenLedger {
+    OpenLedger {
         title: "京澳合作承诺台账".into(),
         origin: "test.example/commitments".into(),
         utc_offset_minutes: 480,
@@ -262,15 +245,15 @@ pub fn opened_with(admin: &str, vocabulary: Vocabulary) -> LedgerOpened {
 }
 
 /// The opening record with the default vocabulary.
-pub fn opened(admin: &str) -> LedgerOpened {
+pub fn opened(admin: &str) -> OpenLedger {
     opened_with(admin, Vocabulary::default_v1())
 }
 
 /// The twelve areas of the seed reply.
-pub fn seed_areas() -> Vec<AreaRegistered> {
+pub fn seed_areas() -> Vec<RegisterArea> {
     SEED_AREAS
         .iter()
-        .map(|(id, zh, en)| AreaRegistered { id: area(id), name: zh.to_string(), name_en: Some(en.to_string()) })
+        .map(|(id, zh, en)| RegisterArea { id: area(id), name: zh.to_string(), name_en: Some(en.to_string()) })
         .collect()
 }
 
@@ -389,7 +372,7 @@ pub fn fixture_commands() -> Vec<(ActorId, Command)> {
         (actor("culture"), status("culture-week", "in_progress", "筹备工作已启动")),
         (
             office.clone(),
-            Command::Amend(commitment_ledger::event::CommitmentAmended {
+            Command::Amend(commitment_ledger::Amend {
                 item: item("tcm-center"),
                 title: Some("中医药国际合作中心".into()),
                 title_en: None,
@@ -410,7 +393,7 @@ pub fn fixture_commands() -> Vec<(ActorId, Command)> {
         ),
         (
             actor("sci"),
-            Command::Correct(commitment_ledger::event::EntryCorrected {
+            Command::Correct(commitment_ledger::Correct {
                 item: item("sci-lab"),
                 entry: commitment_ledger::StreamVersion(1),
                 text: Some("联合实验室完成选址和设计。".into()),
@@ -420,7 +403,7 @@ pub fn fixture_commands() -> Vec<(ActorId, Command)> {
         ),
         (
             actor("lijing"),
-            Command::RecordFeedback(commitment_ledger::event::FeedbackRecorded {
+            Command::RecordFeedback(commitment_ledger::RecordFeedback {
                 source: source("reply-0771"),
                 verdict: "satisfied".parse().expect("valid code"),
                 text: Some("对答复表示满意。".into()),
@@ -429,7 +412,7 @@ pub fn fixture_commands() -> Vec<(ActorId, Command)> {
         ),
         (
             office.clone(),
-            Command::Categorize(commitment_ledger::event::SourceCategorized {
+            Command::Categorize(commitment_ledger::Categorize {
                 source: source("reply-0771"),
                 category: "b".parse().expect("valid code"),
                 reason: None,
@@ -443,7 +426,7 @@ pub fn fixture_commands() -> Vec<(ActorId, Command)> {
 /// record accepted at [`FIXTURE_TIME`]. Returns the seq of the last record.
 pub fn build_fixture(dir: &Path) -> u64 {
     let store = open_store(dir, true);
-    let mut ledger = Ledger::with_store(store, Box::new(TestClock::at(FIXTURE_TIME))).expect("ledger opens");
+    let mut ledger = Ledger::with_store(store, Box::new(clock_at(FIXTURE_TIME))).expect("ledger opens");
     ledger.init(opened("admin"), seed_areas()).expect("init");
     let appended = ledger.append_batch(fixture_commands()).expect("fixture appends");
     ledger.close().expect("close");

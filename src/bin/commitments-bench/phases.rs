@@ -3,19 +3,17 @@
 
 use crate::workload::Workload;
 use anyhow::{Context, Result, bail};
-use commitment_ledger::event::{AreaRegistered, LedgerOpened};
-use commitment_ledger::ledger::Until;
-use commitment_ledger::record::hash_record_bytes;
-use commitment_ledger::store::Store;
-use commitment_ledger::vocab::Vocabulary;
-use commitment_ledger::{ActorId, Clock, ItemId, Ledger, Record, Seq, StateRead, Timestamp};
+use commitment_ledger::Store;
+use commitment_ledger::Until;
+use commitment_ledger::Vocabulary;
+use commitment_ledger::hash_record_bytes;
+use commitment_ledger::{ActorId, ItemId, Ledger, Record, Seq, Timestamp};
+use commitment_ledger::{ManualClock, OpenLedger, RegisterArea, SledStore};
 use serde_json::{Value, json};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The workload's seed.
@@ -26,22 +24,6 @@ pub const BATCH: usize = 1000;
 const T0: i64 = 1_704_067_200_000_000;
 /// Simulated time between two events of the import: one minute (a million events span two years).
 const STEP: i64 = 60_000_000;
-
-/// A clock the benchmark sets: imports of historical material supply their own time.
-#[derive(Clone, Default)]
-pub struct SimClock(Arc<AtomicI64>);
-
-impl SimClock {
-    fn set(&self, t: i64) {
-        self.0.store(t, Ordering::Relaxed);
-    }
-}
-
-impl Clock for SimClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::Relaxed))
-    }
-}
 
 /// Where a run keeps its files.
 pub struct Paths {
@@ -192,9 +174,8 @@ fn import(paths: &Paths, events: u64) -> Result<Value> {
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
-    let clock = SimClock::default();
-    let mut ledger = Ledger::create(&dir)?;
-    ledger.set_clock(Box::new(clock.clone()));
+    let clock = ManualClock::default();
+    let mut ledger = Ledger::with_store(SledStore::open(&dir, true)?, Box::new(clock.clone()))?;
     let mut work = Workload::new(SEED, "", true);
     let mut spent = Duration::ZERO;
     let mut cpu = 0.0;
@@ -203,7 +184,7 @@ fn import(paths: &Paths, events: u64) -> Result<Value> {
     while done < events {
         let n = BATCH.min((events - done) as usize);
         let batch: Vec<_> = work.by_ref().take(n).collect();
-        clock.set(T0 + done as i64 * STEP);
+        clock.set(Timestamp(T0 + done as i64 * STEP));
         loop {
             let attempt = batch.clone();
             let t = Span::start();
@@ -244,7 +225,7 @@ fn import(paths: &Paths, events: u64) -> Result<Value> {
 }
 
 /// Closes a ledger whose append failed and opens it again, as an operator would.
-fn reopen(dir: &Path, clock: &SimClock, ledger: Ledger) -> Result<Ledger> {
+fn reopen(dir: &Path, clock: &ManualClock, ledger: Ledger) -> Result<Ledger> {
     drop(ledger);
     let mut l = Ledger::open(dir).context("reopening after a failed append")?;
     l.set_clock(Box::new(clock.clone()));
@@ -268,12 +249,12 @@ fn export(paths: &Paths) -> Result<Value> {
             records.write_all(&(bytes.len() as u32).to_le_bytes())?;
             records.write_all(bytes)?;
             let rec = Record::decode(bytes)?;
-            let view = commitment_ledger::view::RecordJson::new(&rec, hash_record_bytes(bytes), utc, None);
+            let view = commitment_ledger::export::RecordJson::new(&rec, hash_record_bytes(bytes), utc, None);
             serde_json::to_writer(&mut events, &view)?;
             events.write_all(b"\n")?;
             first_time.get_or_insert(rec.time.0);
             last_time = rec.time.0;
-            if let (None, commitment_ledger::event::Event::CommitmentRecorded(e)) = (&item, &rec.event) {
+            if let (None, commitment_ledger::Event::CommitmentRecorded(e)) = (&item, &rec.event) {
                 item = Some(e.id.to_string());
             }
             Ok(())
@@ -476,7 +457,7 @@ fn bundle(paths: &Paths) -> Result<Value> {
     reset_peak();
     let t = Span::start();
     let mut input = BufReader::with_capacity(1 << 20, File::open(paths.bundle())?);
-    let report = commitment_ledger::export::verify_bundle(&mut input, None, &mut |_| {})?;
+    let report = commitment_ledger::verify_bundle(&mut input, None, &mut |_| {})?;
     let (verify_d, _) = t.stop();
     if !report.ok || report.records != n {
         bail!("verify --bundle failed after {} of {n} records: {:?}", report.records, report.problem);
@@ -504,8 +485,7 @@ fn import_doc(paths: &Paths, n: u64) -> Result<Value> {
         std::fs::remove_dir_all(&dir)?;
     }
     let admin = ActorId::new(crate::workload::ADMIN)?;
-    let mut ledger = Ledger::create(&dir)?;
-    let opened = LedgerOpened {
+    let opened = OpenLedger {
         title: "导入基准 import benchmark".into(),
         origin: "bench.example/import".into(),
         utc_offset_minutes: 480,
@@ -513,7 +493,7 @@ fn import_doc(paths: &Paths, n: u64) -> Result<Value> {
         admin_name: "台账管理员".into(),
         vocabulary: Vocabulary::default_v1(),
     };
-    ledger.init(opened, RegisterArea::seed())?;
+    let (mut ledger, _) = Ledger::create(&dir, opened, RegisterArea::seed())?;
     let t = Span::start();
     let text = std::fs::read_to_string(&file)?;
     let doc = commitment_ledger::import::parse(&text)?;
@@ -533,7 +513,7 @@ fn head_seq(ledger: &Ledger) -> Result<Seq> {
 /// `replay(Until::Seq(head))`: the state as of the last record, folded from record 0.
 fn replay(paths: &Paths) -> Result<Value> {
     let mut v = json!({});
-    let mut ledger = open_measured(paths, &mut v)?;
+    let ledger = open_measured(paths, &mut v)?;
     let head = head_seq(&ledger)?;
     let t = Span::start();
     let replayed = ledger.replay(Until::Seq(head))?;
@@ -560,12 +540,12 @@ fn as_of(paths: &Paths) -> Result<Value> {
     let mid = meta["mid_time"].as_i64().context("meta: mid_time")?;
     let item: ItemId = meta["item"].as_str().context("meta: item")?.parse()?;
     let mut v = json!({});
-    let mut ledger = open_measured(paths, &mut v)?;
+    let ledger = open_measured(paths, &mut v)?;
     let t = Instant::now();
-    let mut replayed = ledger.replay(Until::Time(Timestamp(mid)))?;
-    let found = replayed.item(&item)?.is_some();
+    let (replayed, mark) = ledger.replay_with_head(Until::Time(Timestamp(mid)))?;
+    let found = replayed.get(&item).is_some();
     let d = t.elapsed();
-    let n = replayed.mark().map_or(0, |m| m.seq.0 + 1);
+    let n = mark.map_or(0, |m| m.seq.0 + 1);
     drop(replayed);
     if !found {
         bail!("item {item} is missing from the replay");
@@ -626,7 +606,7 @@ fn open_show(paths: &Paths) -> Result<Value> {
 /// Durable single appends (`append`, one durable write each) of a further workload, on the imported
 /// ledger.
 fn append(paths: &Paths, count: u64, rep: u64) -> Result<Value> {
-    let clock = SimClock::default();
+    let clock = ManualClock::default();
     let mut v = json!({});
     let mut ledger = open_measured(paths, &mut v)?;
     ledger.set_clock(Box::new(clock.clone()));
@@ -637,7 +617,7 @@ fn append(paths: &Paths, count: u64, rep: u64) -> Result<Value> {
     let mut failures = Vec::new();
     for (actor, command) in commands {
         t_clock += 1_000_000;
-        clock.set(t_clock);
+        clock.set(Timestamp(t_clock));
         let before = ledger.head().map_or(0, |h| h.seq.0 + 1);
         loop {
             let t = Instant::now();

@@ -7,12 +7,11 @@
 //! way quarterly reporting interleaves them. Deputies give feedback and the office categorizes each
 //! reply. Every command is legal, so that every one of them is appended.
 
-use commitment_ledger::event::{
-    ActorRegistered, AreaRegistered, CommitmentAmended, EntryCorrected, FeedbackRecorded, IndicatorRecorded,
-    LedgerOpened, SourceCategorized, SourceRecorded,
-};
-use commitment_ledger::vocab::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
 use commitment_ledger::{ActorId, AreaId, Code, Command, Date, ItemId, NewCommitment, SourceId, StreamVersion};
+use commitment_ledger::{
+    Amend, Categorize, Correct, OpenLedger, RecordFeedback, RecordIndicator, RecordSource, RegisterActor, RegisterArea,
+};
+use commitment_ledger::{Kind, Role, SEED_AREAS, SourceKind, Vocabulary};
 use std::collections::{HashMap, VecDeque};
 
 /// The administrator.
@@ -248,7 +247,7 @@ impl Workload {
 
     fn preamble(&mut self) {
         let admin: ActorId = id(ADMIN);
-        let opened = LedgerOpened {
+        let opened = OpenLedger {
             title: "京澳合作承诺台账（基准测试）".into(),
             origin: "bench.example/commitments".into(),
             utc_offset_minutes: 480,
@@ -265,7 +264,7 @@ impl Workload {
         actors.extend(COUNTERPARTS.iter().map(|(i, n)| (*i, *n, Role::Counterpart)));
         actors.extend(DEPUTIES.iter().map(|(i, n)| (*i, *n, Role::Deputy)));
         for (i, name, role) in actors {
-            let e = ActorRegistered { id: id(i), name: name.into(), name_en: None, role };
+            let e = RegisterActor { id: id(i), name: name.into(), name_en: None, role };
             self.queue.push_back((admin.clone(), Command::RegisterActor(e)));
         }
     }
@@ -276,7 +275,7 @@ impl Workload {
         self.next_source += 1;
         let source: SourceId = id(&format!("{}reply-{n:05}", self.ns));
         let deputy = DEPUTIES[self.rng.below(DEPUTIES.len() as u64) as usize].0;
-        let e = SourceRecorded {
+        let e = RecordSource {
             id: source.clone(),
             kind: SourceKind::Reply,
             number: Some(format!("{n:04}")),
@@ -287,7 +286,7 @@ impl Workload {
             issuer: self.office.clone(),
             addressee: Some(id(deputy)),
             contributors: self.departments[..3].to_vec(),
-            digest: Some(format!("blake3:{}", commitment_ledger::record::Hash([n as u8; 32]))),
+            digest: Some(format!("blake3:{}", commitment_ledger::Hash([n as u8; 32]))),
         };
         self.queue.push_back((self.office.clone(), Command::RecordSource(e)));
         let items = self.rng.range(20, 40) as u32;
@@ -364,7 +363,7 @@ impl Workload {
                 } else {
                     format!("{}.{}", self.rng.range(1, 90), self.rng.below(10))
                 };
-                let e = IndicatorRecorded {
+                let e = RecordIndicator {
                     item,
                     name: name.into(),
                     value,
@@ -387,7 +386,7 @@ impl Workload {
             }
             930..=969 if it.next_entry > 1 => {
                 let entry = StreamVersion(self.rng.range(1, it.next_entry - 1));
-                let e = EntryCorrected {
+                let e = Correct {
                     item,
                     entry,
                     text: Some(text(&mut self.rng, 100, 400)),
@@ -397,7 +396,7 @@ impl Workload {
                 (lead, Command::Correct(e))
             }
             930..=989 => {
-                let e = CommitmentAmended {
+                let e = Amend {
                     item,
                     title: None,
                     title_en: None,
@@ -445,7 +444,7 @@ impl Workload {
             entry.1 = true;
             let verdict = ["satisfied", "basically_satisfied", "dissatisfied"][self.rng.below(3) as usize];
             let deputy = DEPUTIES[(n as usize) % DEPUTIES.len()].0;
-            let e = FeedbackRecorded {
+            let e = RecordFeedback {
                 source: source.clone(),
                 verdict: Code::new(verdict).expect("verdict code"),
                 text: Some(text(&mut self.rng, 100, 300)),
@@ -458,7 +457,7 @@ impl Workload {
         if entry.0 == 0 {
             self.sources.remove(&n);
             let category = ["a", "b", "c"][self.rng.below(3) as usize];
-            let e = SourceCategorized {
+            let e = Categorize {
                 source,
                 category: Code::new(category).expect("category code"),
                 reason: Some("根据承诺事项办理情况确定。".into()),
