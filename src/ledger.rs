@@ -231,6 +231,12 @@ impl<S: Store> Ledger<S> {
         &self.store
     }
 
+    /// The store, for tests that damage it.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn store_mut_for_tests(&mut self) -> &mut S {
+        &mut self.store
+    }
+
     /// Opens an empty ledger: record 0 and, in the same durable write, the given areas.
     pub fn init(&mut self, opened: OpenLedger, areas: Vec<RegisterArea>) -> Result<Vec<Head>, LedgerError> {
         let admin = opened.admin.clone();
@@ -617,6 +623,44 @@ mod tests {
         );
         assert_eq!(ledger.head(), None);
         assert!(ledger.init(opened(Vocabulary::default_v1()), Vec::new()).is_ok());
+    }
+
+    #[test]
+    fn a_group_appends_what_the_rules_allow_and_answers_each_command() {
+        use crate::command::RegisterActor;
+        use crate::vocab::Role;
+        let mut ledger = Ledger::with_store(MemStore::new(), Box::new(SystemClock)).unwrap();
+        ledger.init(opened(Vocabulary::default_v1()), Vec::new()).unwrap();
+        let head = ledger.head().unwrap();
+        let register = |id: &str| {
+            Command::RegisterActor(RegisterActor {
+                id: ActorId::new(id).unwrap(),
+                name: id.into(),
+                name_en: None,
+                role: Role::Department,
+            })
+        };
+        let admin = ActorId::new("admin").unwrap();
+        let results = ledger
+            .append_group(vec![
+                (admin.clone(), register("a")),
+                (admin.clone(), register("a")), // a duplicate of the one before it in the same group
+                (ActorId::new("nobody").unwrap(), register("b")),
+                (admin.clone(), register("c")),
+            ])
+            .unwrap();
+        assert!(matches!(results[1], Err(Rejection::Duplicate { .. })));
+        assert!(matches!(results[2], Err(Rejection::UnknownActor(_))));
+        let seqs: Vec<u64> = results.iter().filter_map(|r| r.as_ref().ok()).map(|h| h.seq.0).collect();
+        assert_eq!(seqs, vec![head.seq.0 + 1, head.seq.0 + 2]);
+        assert_eq!(ledger.head().unwrap().seq.0, head.seq.0 + 2);
+        assert!(ledger.registry().actors.contains_key(&ActorId::new("c").unwrap()));
+        assert!(ledger.verify(&mut |_| {}).unwrap().ok);
+        // The same commands as an all-or-nothing batch: the duplicate refuses all of them.
+        let err = ledger.append_batch(vec![(admin.clone(), register("d")), (admin, register("d"))]).unwrap_err();
+        assert!(matches!(err, LedgerError::Rejected { index: 1, .. }));
+        assert_eq!(ledger.head().unwrap().seq.0, head.seq.0 + 2);
+        assert!(!ledger.registry().actors.contains_key(&ActorId::new("d").unwrap()));
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub use state::{
 pub use store::{MemStore, Store, StoreError};
 pub use verify::{Problem, Report, Verifier, verify_bundle, verify_store};
 pub use vocab::{Kind, Role, SEED_AREAS, SourceKind, StatusDef, Term, Vocabulary};
-pub use writer::{Snapshot, Writer, WriterError};
+pub use writer::{MAX_GROUP, Snapshot, Ticket, Writer, WriterError};
 
 /// Rules as pure functions, for callers that decide without a ledger (verification, tests).
 pub mod rules {
