@@ -326,6 +326,10 @@ impl<S: Store> Ledger<S> {
     }
 
     /// Decides, stages and durably writes commands. With `atomic`, the first refusal refuses all.
+    ///
+    /// Staged records are folded into the projection before the write; when the batch is refused or
+    /// the write fails, the projection is reloaded from the store and caught up to the durable head
+    /// (the log is the truth), which is rare and keeps the common path free of copies.
     fn commit(&mut self, commands: Vec<(ActorId, Command)>, atomic: bool) -> Result<Vec<Staged>, LedgerError> {
         if let Some(why) = &self.damaged {
             return Err(LedgerError::Damaged(why.clone()));
@@ -336,7 +340,6 @@ impl<S: Store> Ledger<S> {
                 self.load_item(id)?;
             }
         }
-        let saved = self.projection.clone_state();
         let now = self.clock.now().max(self.head.map_or(Timestamp(0), |h| h.time));
         let mut head = self.head;
         let mut staged = Vec::with_capacity(commands.len());
@@ -351,7 +354,9 @@ impl<S: Store> Ledger<S> {
                     results.push(Staged::Accepted(h));
                 }
                 Err(rejection) if atomic => {
-                    self.projection.restore_state(saved);
+                    if !staged.is_empty() {
+                        self.load_projection()?;
+                    }
                     return Err(LedgerError::Rejected { index, rejection });
                 }
                 Err(rejection) => results.push(Staged::Refused(rejection)),
@@ -360,7 +365,7 @@ impl<S: Store> Ledger<S> {
         if let Some(h) = head.filter(|_| !staged.is_empty())
             && let Err(e) = self.store.append(&staged, &h)
         {
-            self.projection.restore_state(saved);
+            self.load_projection()?;
             return Err(e.into());
         }
         self.head = head;

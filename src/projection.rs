@@ -102,14 +102,6 @@ fn unreadable(what: &str, e: codec::CodecError) -> StoreError {
     StoreError::DerivedCorrupt(format!("{what}: {e}"))
 }
 
-/// The part of a projection a failed append restores (cheap to take: the state is shared).
-#[derive(Debug)]
-pub struct Saved {
-    state: State<ItemState>,
-    mark: Option<Head>,
-    pending: u64,
-}
-
 /// The live projection.
 #[derive(Debug, Clone, Default)]
 pub struct Projection {
@@ -203,20 +195,6 @@ impl Projection {
         }
         self.lazy = false;
         Ok(())
-    }
-
-    /// What a failed append must undo: the state and the watermark as they were before it.
-    pub fn clone_state(&self) -> Saved {
-        Saved { state: self.state.clone(), mark: self.mark, pending: self.pending }
-    }
-
-    /// Puts back what [`Projection::clone_state`] saved. Items staged meanwhile stay marked dirty;
-    /// writing them back unchanged is harmless.
-    pub fn restore_state(&mut self, saved: Saved) {
-        self.state = saved.state;
-        self.mark = saved.mark;
-        self.pending = saved.pending;
-        self.registry_dirty = true;
     }
 
     /// Folds in the next record of the log, whose hash is `hash`. Pure: the item it is about must be

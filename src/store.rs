@@ -64,7 +64,7 @@ pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'a;
 pub type Entry = (Vec<u8>, Vec<u8>);
 
 /// Where the log and its derived data are kept.
-pub trait Store {
+pub trait Store: Send + Sync {
     /// Appends records that continue the log, sets the stored head to the last of them, and returns
     /// only once all of it is durable. All or nothing.
     fn append(&mut self, records: &[(Seq, Vec<u8>)], head: &Head) -> Result<(), StoreError>;

@@ -12,17 +12,17 @@
 use crate::codec::CodecError;
 use crate::date::Timestamp;
 use crate::decide::{self, Rejection};
-use crate::ids::{Seq, StreamVersion};
-use crate::record::{Hash, Record, hash_record_bytes};
-use crate::state::{Facts, ItemCore, State};
 use crate::export::{BundleLine, check_fields};
+use crate::ids::{Seq, StreamVersion};
 use crate::ledger::LedgerError;
 use crate::record::Head;
+use crate::record::{Hash, Record, hash_record_bytes};
+use crate::state::{Facts, ItemCore, State};
 use crate::store::{Store, StoreError};
-use std::io::BufRead;
-use std::ops::ControlFlow;
 use serde::Serialize;
 use std::fmt;
+use std::io::BufRead;
+use std::ops::ControlFlow;
 
 /// What is wrong with the first bad record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,6 +298,16 @@ impl Verifier {
 
     /// Checks the next entry without folding it in; [`Verifier::accept`] does that.
     pub fn check_next(&mut self, key: &[u8], bytes: &[u8]) -> Result<(Record, Hash), Bad> {
+        self.check_decoded(key, Record::decode(bytes), hash_record_bytes(bytes))
+    }
+
+    /// [`Verifier::check_next`] for an entry already decoded and hashed (on another thread).
+    pub fn check_decoded(
+        &mut self,
+        key: &[u8],
+        decoded: Result<Record, CodecError>,
+        hash: Hash,
+    ) -> Result<(Record, Hash), Bad> {
         let expected = self.next;
         let bad = |problem| Bad { seq: expected, problem };
         let Some(seq) = Seq::from_key(key) else {
@@ -306,8 +316,7 @@ impl Verifier {
         if seq.0 != expected {
             return Err(bad(Problem::Gap { expected, found: seq.0 }));
         }
-        let rec = Record::decode(bytes).map_err(|e| bad(Problem::Undecodable(e)))?;
-        let hash = hash_record_bytes(bytes);
+        let rec = decoded.map_err(|e| bad(Problem::Undecodable(e)))?;
         self.check(&rec).map_err(bad)?;
         if let Some(ack) = self.stored_head().filter(|a| a.seq == seq) {
             if ack.hash != hash {
@@ -418,24 +427,94 @@ impl Verifier {
     }
 }
 
+/// Records per chunk handed between the threads of [`verify_store`].
+const CHUNK: usize = 1024;
+
+/// A stored entry, decoded and hashed off the checking thread.
+struct Prepared {
+    key: Vec<u8>,
+    decoded: Result<Record, CodecError>,
+    hash: Hash,
+}
+
 /// Verifies every record of a store, in order; `progress` is called with the records checked so far.
+///
+/// Hashing and decoding are independent per record, so they run on worker threads (one per core)
+/// while the links, streams and rules are checked in order on this one. Chunks are handed round-robin
+/// through bounded channels, so memory stays a few chunks whatever the size of the log.
 pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64)) -> Result<Report, LedgerError> {
     let mut v = match store.stored_head() {
         Ok(head) => Verifier::new(head),
         Err(StoreError::HeadUnreadable(why)) => Verifier::with_unreadable_head(why),
         Err(e) => return Err(e.into()),
     };
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let mut bad = None;
-    store.scan(Seq(0), &mut |key, bytes| {
-        if let Err(b) = v.push(key, bytes) {
-            bad = Some(b);
-            return ControlFlow::Break(());
+    let scanned = std::thread::scope(|s| -> Result<(), StoreError> {
+        let mut to_workers = Vec::with_capacity(workers);
+        let mut from_workers = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<(Vec<u8>, Vec<u8>)>>(2);
+            let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
+            s.spawn(move || {
+                for chunk in raw_rx {
+                    let prepared = chunk
+                        .into_iter()
+                        .map(|(key, bytes)| Prepared {
+                            hash: hash_record_bytes(&bytes),
+                            decoded: Record::decode(&bytes),
+                            key,
+                        })
+                        .collect();
+                    if out_tx.send(prepared).is_err() {
+                        return;
+                    }
+                }
+            });
+            to_workers.push(raw_tx);
+            from_workers.push(out_rx);
         }
-        if v.records() % 65_536 == 0 {
-            progress(v.records());
+        let scanner = s.spawn(move || -> Result<(), StoreError> {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let mut turn = 0usize;
+            let mut stopped = false;
+            store.scan(Seq(0), &mut |key, bytes| {
+                chunk.push((key.to_vec(), bytes.to_vec()));
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if to_workers[turn % to_workers.len()].send(full).is_err() {
+                        stopped = true;
+                        return ControlFlow::Break(());
+                    }
+                    turn += 1;
+                }
+                ControlFlow::Continue(())
+            })?;
+            if !stopped && !chunk.is_empty() {
+                let _ = to_workers[turn % to_workers.len()].send(chunk);
+            }
+            Ok(())
+        });
+        'chunks: for turn in 0.. {
+            let Ok(chunk) = from_workers[turn % from_workers.len()].recv() else { break };
+            for p in chunk {
+                match v.check_decoded(&p.key, p.decoded, p.hash) {
+                    Ok((rec, hash)) => v.accept(&rec, hash),
+                    Err(b) => {
+                        bad = Some(b);
+                        break 'chunks;
+                    }
+                }
+                if v.records() % 65_536 == 0 {
+                    progress(v.records());
+                }
+            }
         }
-        ControlFlow::Continue(())
-    })?;
+        // Dropping the receivers stops the workers and the scanner early after a bad record.
+        drop(from_workers);
+        scanner.join().unwrap_or_else(|_| Err(StoreError::Engine("the scanning thread panicked".into())))
+    });
+    scanned?;
     progress(v.records());
     if let Some(b) = bad.take() {
         // A broken link may mean the record before was changed: look at the next one to tell.
