@@ -526,7 +526,7 @@ fn a_wrong_or_missing_item_is_found_by_replay_and_fixed_by_rebuild() {
 // ---------------------------------------------------------------------------------------------
 // Store failures and a damaged log, in memory
 
-fn sample() -> (Ledger<MemStore>, fixtures::FixedClock) {
+fn sample() -> (Ledger<MemStore>, commitment_ledger::ManualClock) {
     fixtures::sample_ledger()
 }
 

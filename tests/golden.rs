@@ -37,8 +37,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE).join(name)
 }
 
-/// A clock the generator sets by hand, so that the fixture has plausible, non-decreasing times.
-
 fn actor(s: &str) -> ActorId {
     ActorId::new(s).unwrap()
 }

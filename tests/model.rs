@@ -7,8 +7,7 @@
 #[path = "../fuzz/harness/mod.rs"]
 mod harness;
 
-use commitment_ledger::{Ledger, LedgerError, SledStore, StoreError};
-use harness::fixtures::FixedClock;
+use commitment_ledger::{Ledger, LedgerError, ManualClock, SledStore, StoreError, SystemClock};
 use harness::model::{Backend, MemBackend, Op, Stats, ops_from_bytes, run};
 use proptest::prelude::*;
 use std::sync::Mutex;
@@ -20,12 +19,12 @@ struct SledBackend {
 
 impl Backend for SledBackend {
     type S = SledStore;
-    fn create(&mut self, clock: FixedClock) -> Ledger<SledStore> {
-        let mut l = Ledger::create(self.dir.path()).expect("creates");
+    fn create(&mut self, clock: ManualClock) -> Ledger<SledStore> {
+        let mut l = new_ledger(self.dir.path());
         l.set_clock(Box::new(clock));
         l
     }
-    fn reopen(&mut self, ledger: Ledger<SledStore>, crash: bool, _fail: u32, clock: FixedClock) -> Ledger<SledStore> {
+    fn reopen(&mut self, ledger: Ledger<SledStore>, crash: bool, _fail: u32, clock: ManualClock) -> Ledger<SledStore> {
         if crash {
             // Dropping without close still releases sled; the projection write-back of Drop is the
             // only difference, and crash_kill.rs covers real crashes.
@@ -55,6 +54,11 @@ fn open_retrying(dir: &std::path::Path) -> Ledger<SledStore> {
             r => return r.expect("reopens"),
         }
     }
+}
+
+/// A ledger over a new, empty store in `dir` (no record 0 yet).
+fn new_ledger(dir: &std::path::Path) -> Ledger<SledStore> {
+    Ledger::with_store(SledStore::open(dir, true).expect("the store opens"), Box::new(SystemClock)).expect("opens")
 }
 
 fn sled() -> SledBackend {
@@ -191,7 +195,7 @@ fn random_runs_accept_and_refuse_a_mix() {
 fn an_in_process_reopen_is_never_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut backend = SledBackend { dir };
-    let clock = FixedClock::at(harness::fixtures::now());
+    let clock = ManualClock::at(harness::fixtures::now());
     let mut l = backend.create(clock.clone());
     l.init(harness::fixtures::opened(), harness::fixtures::areas()).expect("init");
     l.close().expect("closes");
@@ -202,7 +206,7 @@ fn an_in_process_reopen_is_never_refused() {
             Err(e) => panic!("reopen {i} refused: {e}"),
         };
         // Records of 1 KB keep sled's background writers busy when the ledger goes away.
-        let area = commitment_ledger::event::AreaRegistered {
+        let area = commitment_ledger::RegisterArea {
             id: commitment_ledger::AreaId::new(format!("a{i}")).expect("valid"),
             name: "长".repeat(170),
             name_en: Some("x".repeat(500)),

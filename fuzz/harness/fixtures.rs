@@ -1,20 +1,13 @@
-//! A fixed clock and a small sample ledger (the seed reply's shape) for harnesses, seeds and tests.
+//! A manual clock and a small sample ledger (the seed reply's shape) for harnesses, seeds and tests.
 
-use commitment_ledger::date::Date;
-use commitment_ledger::event::{
-    ActorRegistered, AreaRegistered, CommitmentAmended, EntryCorrected, Event, FeedbackRecorded, IndicatorRecorded,
-    LedgerOpened, ProgressReported, SourceCategorized, SourceRecorded,
-};
-use commitment_ledger::ids::{Seq, StreamVersion};
-use commitment_ledger::record::Hash;
-use commitment_ledger::state::CoreState;
-use commitment_ledger::vocab::{Kind, Role, SourceKind, Vocabulary};
 use commitment_ledger::{
-    ActorId, AreaId, Clock, Code, Command, ItemId, Ledger, MemStore, NewCommitment, Record, SourceId, Store, Timestamp,
+    ActorId, Amend, AreaId, Categorize, Code, Command, Correct, Date, Event, Hash, ItemCore, ItemId, Kind, Ledger,
+    ManualClock, MemStore, NewCommitment, OpenLedger, ProgressReported, Record, RecordFeedback, RecordIndicator,
+    RecordSource, RegisterActor, RegisterArea, Role, Seq, SourceId, SourceKind, State, Store, StreamVersion, Timestamp,
+    Vocabulary,
 };
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// The actors of the sample ledger, plus one that is never registered.
 pub const ACTORS: [&str; 6] = ["admin", "office", "fin", "macao", "deputy", "ghost"];
@@ -24,32 +17,8 @@ pub fn now() -> Timestamp {
     Timestamp(1_748_750_400_000_000)
 }
 
-/// A clock that tests move by hand; clones share the time.
-#[derive(Clone, Debug)]
-pub struct FixedClock(pub Arc<AtomicI64>);
-
-impl FixedClock {
-    /// A clock stopped at `t`.
-    pub fn at(t: Timestamp) -> FixedClock {
-        FixedClock(Arc::new(AtomicI64::new(t.0)))
-    }
-
-    /// Moves it to `t`.
-    pub fn set(&self, t: Timestamp) {
-        self.0.store(t.0, Ordering::SeqCst);
-    }
-
-    /// Where it stands.
-    pub fn get(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
-}
-
-impl Clock for FixedClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
-}
+/// The state the rules read: the registry and every item's rule-relevant facts.
+pub type CoreState = State<ItemCore>;
 
 fn actor(s: &str) -> ActorId {
     ActorId::new(s).expect("valid id")
@@ -60,8 +29,8 @@ fn item(s: &str) -> ItemId {
 }
 
 /// The opening record of every harness ledger: administrator `admin`, Beijing time, default vocabulary.
-pub fn opened() -> LedgerOpened {
-    LedgerOpened {
+pub fn opened() -> OpenLedger {
+    OpenLedger {
         title: "京澳合作 commitments".into(),
         origin: "example.gov/commitments-fuzz".into(),
         utc_offset_minutes: 480,
@@ -72,10 +41,10 @@ pub fn opened() -> LedgerOpened {
 }
 
 /// The areas the harness ledgers open with.
-pub fn areas() -> Vec<AreaRegistered> {
+pub fn areas() -> Vec<RegisterArea> {
     [("finance", "金融"), ("health", "卫生健康")]
         .into_iter()
-        .map(|(id, zh)| AreaRegistered { id: AreaId::new(id).expect("valid"), name: zh.into(), name_en: None })
+        .map(|(id, zh)| RegisterArea { id: AreaId::new(id).expect("valid"), name: zh.into(), name_en: None })
         .collect()
 }
 
@@ -224,8 +193,8 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
 }
 
 /// The sample ledger, in memory, with its clock.
-pub fn sample_ledger() -> (Ledger<MemStore>, FixedClock) {
-    let clock = FixedClock::at(now());
+pub fn sample_ledger() -> (Ledger<MemStore>, ManualClock) {
+    let clock = ManualClock::at(now());
     let mut ledger = Ledger::with_store(MemStore::new(), Box::new(clock.clone())).expect("opens");
     ledger.init(opened(), areas()).expect("init");
     for (i, (who, c)) in sample_commands().into_iter().enumerate() {
@@ -272,6 +241,7 @@ pub fn wrap(event: Event) -> Record {
         stream,
         stream_version: StreamVersion(0),
         stream_prev: None,
+        event_version: event.event_type().version(),
         event,
         signature: None,
     }

@@ -6,7 +6,7 @@
 //! writes the previous entry's hash into its link (bytes 9..41), bit 2 stores it under the next
 //! position's key instead of its own (a gap), bit 3 gives it a 7-byte key.
 
-use commitment_ledger::record::{Hash, hash_record_bytes};
+use commitment_ledger::{Hash, hash_record_bytes};
 
 /// Fix up the seq field.
 pub const PATCH_SEQ: u8 = 1;

@@ -7,15 +7,12 @@ pub mod fixtures;
 pub mod frames;
 pub mod model;
 
-use commitment_ledger::decide;
-use commitment_ledger::event::Event;
-use commitment_ledger::ids::Seq;
-use commitment_ledger::ledger::Until;
-use commitment_ledger::record::{Record, hash_record_bytes};
-use commitment_ledger::state::CoreState;
-use commitment_ledger::store::HeadMark;
-use commitment_ledger::verify::Verifier;
-use commitment_ledger::{ActorId, Command, Ledger, MemStore, StateRead};
+use commitment_ledger::rules;
+use commitment_ledger::{
+    ActorId, Command, Event, Head, Ledger, ManualClock, MemStore, Record, RegisterArea, Seq, Until, Verifier,
+    hash_record_bytes,
+};
+use fixtures::CoreState;
 use std::ops::ControlFlow;
 
 /// `Record::decode` never panics; when it accepts bytes, encoding the record gives the same bytes,
@@ -48,11 +45,11 @@ pub fn event_decode(data: &[u8]) {
     let _ = event.stream();
     let now = fixtures::now();
     let admin = ActorId::new("admin").expect("valid");
-    let _ = decide::check(&CoreState::default(), &admin, now, &event);
+    let _ = rules::check(&CoreState::default(), &admin, now, &event);
     let state = fixtures::sample_state();
     for actor in fixtures::ACTORS {
         let actor = ActorId::new(actor).expect("valid");
-        let _ = decide::check(state, &actor, now, &event);
+        let _ = rules::check(state, &actor, now, &event);
     }
     // The record around it round-trips too.
     let rec = fixtures::wrap(event);
@@ -88,8 +85,10 @@ pub fn verifier(data: &[u8]) {
     for (seq, bytes) in accepted.iter().enumerate() {
         store.log_mut().insert(seq as u64, bytes.clone());
     }
-    *store.head_mut() = Some(HeadMark { seq: Seq(last), hash: hash_record_bytes(&accepted[last as usize]) });
-    let clock = fixtures::FixedClock::at(fixtures::now());
+    let last_bytes = &accepted[last as usize];
+    let time = Record::decode(last_bytes).expect("an accepted record decodes").time;
+    *store.head_mut() = Some(Head { seq: Seq(last), hash: hash_record_bytes(last_bytes), time });
+    let clock = ManualClock::at(fixtures::now());
     let mut ledger = Ledger::with_store(store, Box::new(clock)).expect("an accepted log opens");
     assert_eq!(ledger.damage(), None, "an accepted log opens damaged");
     let again = ledger.verify(&mut |_| {}).expect("verifies");
@@ -97,17 +96,12 @@ pub fn verifier(data: &[u8]) {
     assert_eq!(again.records, accepted.len() as u64);
     assert_eq!(ledger.check_projection().expect("checks"), Vec::<String>::new());
     let live = items(&mut ledger);
-    let replayed = {
-        let mut r = ledger.replay(Until::Seq(Seq(last))).expect("replays");
-        let mut out = Vec::new();
-        r.for_each_item(&mut |i| out.push(i.clone())).expect("reads");
-        out
-    };
+    let replayed: Vec<_> = ledger.replay(Until::Seq(Seq(last))).expect("replays").items().cloned().collect();
     assert_eq!(live, replayed, "replay differs from the live projection");
     // Appending resumes: whatever the rules say, the ledger stays sound.
     if let Some(info) = ledger.registry().info() {
         let admin = info.admin.clone();
-        let area = commitment_ledger::event::AreaRegistered {
+        let area = RegisterArea {
             id: commitment_ledger::AreaId::new("zz-fuzz-area").expect("valid"),
             name: "fuzz".into(),
             name_en: None,
@@ -121,7 +115,7 @@ pub fn verifier(data: &[u8]) {
 }
 
 /// Every item of a ledger's live projection, in id order.
-pub fn items<S: commitment_ledger::Store>(ledger: &mut Ledger<S>) -> Vec<commitment_ledger::state::ItemState> {
+pub fn items<S: commitment_ledger::Store>(ledger: &mut Ledger<S>) -> Vec<commitment_ledger::ItemState> {
     let mut out = Vec::new();
     ledger.for_each_item(&mut |i| out.push(i.clone())).expect("reads items");
     out
@@ -149,17 +143,9 @@ pub fn model(data: &[u8]) {
 
 /// A fresh ledger opened by `admin` with the twelve seed areas, as `commitments init` makes it.
 pub fn fresh_ledger() -> Ledger<MemStore> {
-    let clock = fixtures::FixedClock::at(fixtures::now());
+    let clock = ManualClock::at(fixtures::now());
     let mut ledger = Ledger::with_store(MemStore::new(), Box::new(clock)).expect("opens");
-    let areas = commitment_ledger::vocab::SEED_AREAS
-        .iter()
-        .map(|(id, zh, en)| commitment_ledger::event::AreaRegistered {
-            id: commitment_ledger::AreaId::new(*id).expect("valid"),
-            name: zh.to_string(),
-            name_en: Some(en.to_string()),
-        })
-        .collect();
-    ledger.init(fixtures::opened(), areas).expect("init");
+    ledger.init(fixtures::opened(), RegisterArea::seed()).expect("init");
     ledger
 }
 
@@ -195,8 +181,8 @@ pub fn import_document(data: &[u8]) {
 /// holds one record a line, and is a log a ledger opens undamaged and exports back line for line;
 /// with its head named it still verifies, with another head it does not.
 pub fn bundle(data: &[u8]) {
-    use commitment_ledger::export;
-    let report = export::verify_bundle(&mut &data[..], None, &mut |_| {}).expect("reading memory cannot fail");
+    use commitment_ledger::{export, verify_bundle};
+    let report = verify_bundle(&mut &data[..], None, &mut |_| {}).expect("reading memory cannot fail");
     let lines: Vec<&[u8]> = data.split(|b| *b == b'\n').collect();
     if !report.ok {
         let line = report.first_bad_line.expect("a bad bundle names its line");
@@ -210,10 +196,10 @@ pub fn bundle(data: &[u8]) {
     let records: Vec<&[u8]> = lines.iter().copied().filter(|l| !l.is_empty()).collect();
     assert_eq!(records.len() as u64, report.records, "{report:?}");
     let head = commitment_ledger::Hash::from_hex(report.head.as_deref().expect("a head")).expect("hex");
-    assert!(export::verify_bundle(&mut &data[..], Some(head), &mut |_| {}).expect("reads").ok);
+    assert!(verify_bundle(&mut &data[..], Some(head), &mut |_| {}).expect("reads").ok);
     let mut other = head;
     other.0[0] ^= 1;
-    assert!(!export::verify_bundle(&mut &data[..], Some(other), &mut |_| {}).expect("reads").ok);
+    assert!(!verify_bundle(&mut &data[..], Some(other), &mut |_| {}).expect("reads").ok);
     // The stored bytes of the lines make a ledger that exports the same records.
     let mut store = MemStore::new();
     for (seq, line) in records.iter().enumerate() {
@@ -224,13 +210,14 @@ pub fn bundle(data: &[u8]) {
     }
     let last = records.len() as u64 - 1;
     let last_bytes = store.log_mut()[&last].clone();
-    *store.head_mut() = Some(HeadMark { seq: Seq(last), hash: hash_record_bytes(&last_bytes) });
-    let ledger = Ledger::with_store(store, Box::new(fixtures::FixedClock::at(fixtures::now())))
-        .expect("an accepted bundle opens");
+    let time = Record::decode(&last_bytes).expect("an accepted record decodes").time;
+    *store.head_mut() = Some(Head { seq: Seq(last), hash: hash_record_bytes(&last_bytes), time });
+    let ledger =
+        Ledger::with_store(store, Box::new(ManualClock::at(fixtures::now()))).expect("an accepted bundle opens");
     assert_eq!(ledger.damage(), None);
     let mut out = Vec::new();
     export::export(&ledger, &mut out, &mut |_| {}).expect("exports");
-    let again = export::verify_bundle(&mut &out[..], Some(head), &mut |_| {}).expect("reads");
+    let again = verify_bundle(&mut &out[..], Some(head), &mut |_| {}).expect("reads");
     assert!(again.ok && again.records == report.records, "{again:?}");
     for (given, exported) in records.iter().zip(out.split(|b| *b == b'\n')) {
         let g: serde_json::Value = serde_json::from_slice(given).expect("JSON");

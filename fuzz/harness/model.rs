@@ -8,19 +8,12 @@
 //! Values come from small pools (ids that collide, strings that are empty, too long or hold control
 //! characters, dates that are impossible or in the future) so that both outcomes are common.
 
-use super::fixtures::{self, FixedClock};
+use super::fixtures;
 use arbitrary::{Arbitrary, Unstructured};
-use commitment_ledger::date::Date;
-use commitment_ledger::decide::Command;
-use commitment_ledger::event::{
-    ActorRegistered, AreaRegistered, CommitmentAmended, EntryCorrected, FeedbackRecorded, IndicatorRecorded,
-    SourceCategorized, SourceRecorded,
-};
-use commitment_ledger::ids::{Seq, StreamVersion};
-use commitment_ledger::ledger::Until;
-use commitment_ledger::vocab::{Kind, Role, SourceKind};
 use commitment_ledger::{
-    ActorId, AreaId, ItemId, Ledger, LedgerError, MemStore, NewCommitment, StateRead, Store, Timestamp,
+    ActorId, Amend, AreaId, Categorize, Clock, Command, Correct, Date, Head, ItemId, Kind, Ledger, LedgerError,
+    ManualClock, MemStore, NewCommitment, RecordFeedback, RecordIndicator, RecordSource, RegisterActor, RegisterArea,
+    Role, Seq, SourceKind, Store, StreamVersion, Timestamp, Until,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -579,7 +572,8 @@ impl Model {
         matches!(self.role(a), Some(Role::Office | Role::Department))
     }
 
-    /// Applies one command if the rules allow it; says whether they did.
+    /// Applies one command if the rules allow it; says whether they did (the model keeps no reason).
+    #[allow(clippy::result_unit_err)]
     pub fn apply(&mut self, by: &ActorId, c: &Command) -> Result<(), ()> {
         if let Command::Open(_) = c {
             return Err(());
@@ -735,10 +729,10 @@ pub trait Backend {
     /// The store.
     type S: Store;
     /// A fresh, empty ledger.
-    fn create(&mut self, clock: FixedClock) -> Ledger<Self::S>;
+    fn create(&mut self, clock: ManualClock) -> Ledger<Self::S>;
     /// The same ledger opened again: cleanly, or as after a crash (projection not written back),
     /// with the next `fail` store appends failing (where the backend can inject that).
-    fn reopen(&mut self, ledger: Ledger<Self::S>, crash: bool, fail: u32, clock: FixedClock) -> Ledger<Self::S>;
+    fn reopen(&mut self, ledger: Ledger<Self::S>, crash: bool, fail: u32, clock: ManualClock) -> Ledger<Self::S>;
     /// Whether `reopen` can inject failures.
     fn injects_failures(&self) -> bool;
 }
@@ -749,13 +743,13 @@ pub struct MemBackend;
 
 impl Backend for MemBackend {
     type S = MemStore;
-    fn create(&mut self, clock: FixedClock) -> Ledger<MemStore> {
+    fn create(&mut self, clock: ManualClock) -> Ledger<MemStore> {
         Ledger::with_store(MemStore::new(), Box::new(clock)).expect("an empty store opens")
     }
-    fn reopen(&mut self, mut ledger: Ledger<MemStore>, crash: bool, fail: u32, clock: FixedClock) -> Ledger<MemStore> {
+    fn reopen(&mut self, mut ledger: Ledger<MemStore>, crash: bool, fail: u32, clock: ManualClock) -> Ledger<MemStore> {
         if !crash {
-            // Reading every item writes the projection back first, as closing does.
-            ledger.for_each_item(&mut |_| {}).expect("reads");
+            // Checking the projection writes it back first, as closing does.
+            ledger.check_projection().expect("writes the projection back");
         }
         let mut store = ledger.store().clone();
         drop(ledger);
@@ -778,7 +772,7 @@ enum Outcome {
     StoreFailed,
 }
 
-fn outcome(r: Result<Vec<commitment_ledger::Appended>, LedgerError>, what: &dyn std::fmt::Debug) -> Outcome {
+fn outcome(r: Result<Vec<Head>, LedgerError>, what: &dyn std::fmt::Debug) -> Outcome {
     match r {
         Ok(a) => Outcome::Appended(a.len() as u64),
         Err(LedgerError::Rejected { index, .. }) => Outcome::Refused(index),
@@ -839,7 +833,7 @@ fn kind(c: &Command) -> &'static str {
 pub fn run<B: Backend>(ops: &[Op], backend: &mut B) -> Stats {
     let mut stats = Stats::default();
     let base = fixtures::now();
-    let clock = FixedClock::at(base);
+    let clock = ManualClock::at(base);
     let mut ledger = backend.create(clock.clone());
     ledger.init(fixtures::opened(), fixtures::areas()).expect("init");
     let mut model = Model::opened();
@@ -864,7 +858,7 @@ pub fn run<B: Backend>(ops: &[Op], backend: &mut B) -> Stats {
             Op::Clock(secs) => {
                 let lo = base.0 - 10 * 3_600_000_000;
                 let hi = base.0 + 10 * 3_600_000_000;
-                clock.set(Timestamp((clock.get().0 + i64::from(*secs) * 1_000_000).clamp(lo, hi)));
+                clock.set(Timestamp((clock.now().0 + i64::from(*secs) * 1_000_000).clamp(lo, hi)));
                 continue;
             }
         };
@@ -945,12 +939,7 @@ fn finish<S: Store>(mut ledger: Ledger<S>, model: &Model, mut failures: u32) {
     assert_eq!(ledger.check_projection().expect("checks"), Vec::<String>::new());
     let live = super::items(&mut ledger);
     let head = ledger.head().expect("opened").seq;
-    let replayed = {
-        let mut r = ledger.replay(Until::Seq(head)).expect("replays");
-        let mut out = Vec::new();
-        r.for_each_item(&mut |i| out.push(i.clone())).expect("reads");
-        out
-    };
+    let replayed: Vec<_> = ledger.replay(Until::Seq(head)).expect("replays").items().cloned().collect();
     assert_eq!(live, replayed, "the replay differs from the live projection");
     for (name, m) in &model.items {
         let h = ledger.history(&ItemId::new(name.as_str()).expect("valid")).expect("reads").expect("exists");
@@ -967,14 +956,11 @@ fn finish<S: Store>(mut ledger: Ledger<S>, model: &Model, mut failures: u32) {
             std::ops::ControlFlow::Continue(())
         })
         .expect("reads");
-    let mut r = ledger.replay(Until::Seq(mid)).expect("replays");
-    let mut n = 0;
-    r.for_each_item(&mut |_| n += 1).expect("reads");
+    let n = ledger.replay(Until::Seq(mid)).expect("replays").items().count();
     assert_eq!(n, expected, "replay to {mid}");
-    drop(r);
     // Writing resumes after everything above (once the injected failures are used up).
     let admin = ActorId::new("admin").expect("valid");
-    let area = AreaRegistered { id: AreaId::new("zz-final").expect("valid"), name: "final".into(), name_en: None };
+    let area = RegisterArea { id: AreaId::new("zz-final").expect("valid"), name: "final".into(), name_en: None };
     loop {
         match ledger.append(&admin, Command::RegisterArea(area.clone())) {
             Err(LedgerError::Store(_)) if failures > 0 => failures -= 1,
