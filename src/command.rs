@@ -53,9 +53,9 @@ impl Command {
     pub fn item(&self) -> Option<&ItemId> {
         match self {
             Command::RecordCommitment(c) => Some(&c.id),
-            Command::ReportProgress { item, .. } | Command::ChangeStatus { item, .. } | Command::Reassign { item, .. } => {
-                Some(item)
-            }
+            Command::ReportProgress { item, .. }
+            | Command::ChangeStatus { item, .. }
+            | Command::Reassign { item, .. } => Some(item),
             Command::RecordIndicator(c) => Some(&c.item),
             Command::Amend(c) => Some(&c.item),
             Command::Correct(c) => Some(&c.item),
@@ -73,7 +73,10 @@ impl Command {
     pub fn lead_appends(&self) -> bool {
         matches!(
             self,
-            Command::ReportProgress { .. } | Command::ChangeStatus { .. } | Command::RecordIndicator(_) | Command::Correct(_)
+            Command::ReportProgress { .. }
+                | Command::ChangeStatus { .. }
+                | Command::RecordIndicator(_)
+                | Command::Correct(_)
         )
     }
 }

@@ -258,7 +258,9 @@ pub fn decide<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, command: Com
         Command::RegisterActor(c) => {
             Event::ActorRegistered(ActorRegistered { id: c.id, name: c.name, name_en: c.name_en, role: c.role })
         }
-        Command::RegisterArea(c) => Event::AreaRegistered(AreaRegistered { id: c.id, name: c.name, name_en: c.name_en }),
+        Command::RegisterArea(c) => {
+            Event::AreaRegistered(AreaRegistered { id: c.id, name: c.name, name_en: c.name_en })
+        }
         Command::RecordSource(c) => Event::SourceRecorded(SourceRecorded {
             id: c.id,
             kind: c.kind,
@@ -671,4 +673,1377 @@ fn updatable<'a, F: Facts>(
         return Err(Rejection::Closed { item: id.clone(), status: it.status.clone() });
     }
     Ok(it)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Given/when/then over the pure state, without a ledger or a store: given the records already
+    //! accepted (each command decided, wrapped in a record and folded with `State::apply`) or events
+    //! folded as they are, when an actor gives a command at a time, then `decide` returns exactly this
+    //! event or this rejection.
+
+    use super::*;
+    use crate::command::{
+        Amend, Categorize, Correct, NewCommitment, OpenLedger, RecordFeedback, RecordIndicator, RecordSource,
+        RegisterActor, RegisterArea,
+    };
+    use crate::ids::Seq;
+    use crate::record::{Hash, Record};
+    use crate::state::State;
+    use crate::vocab::{Kind, SourceKind, Term, Vocabulary};
+    use std::fmt::Debug;
+
+    /// When every given record was accepted and every command is decided: 2024-05-10 in Beijing.
+    const NOW: &str = "2024-05-10T09:00:00+08:00";
+
+    fn at(rfc3339: &str) -> Timestamp {
+        Timestamp::parse(rfc3339).unwrap()
+    }
+    fn a(id: &str) -> ActorId {
+        ActorId::new(id).unwrap()
+    }
+    fn it(id: &str) -> ItemId {
+        ItemId::new(id).unwrap()
+    }
+    fn area(id: &str) -> AreaId {
+        AreaId::new(id).unwrap()
+    }
+    fn src(id: &str) -> SourceId {
+        SourceId::new(id).unwrap()
+    }
+    fn code(c: &str) -> Code {
+        Code::new(c).unwrap()
+    }
+    fn date(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    /// The state a command is decided against, and the seq the next given record gets. Cloning it
+    /// is cheap: one given state can be continued two ways.
+    #[derive(Clone)]
+    struct Given {
+        state: State,
+        next: Seq,
+    }
+
+    /// The actors of [`Given::ledger`] besides the administrator: one or two of every role.
+    const ACTORS: [(&str, Role); 7] = [
+        ("office", Role::Office),
+        ("fin", Role::Department),
+        ("drc", Role::Department),
+        ("macao", Role::Counterpart),
+        ("lijing", Role::Deputy),
+        ("wangwu", Role::Deputy),
+        ("auditor", Role::Auditor),
+    ];
+
+    impl Given {
+        /// No record 0 yet.
+        fn nothing() -> Given {
+            Given { state: State::default(), next: Seq(0) }
+        }
+
+        /// Record 0 by `admin` (default vocabulary, UTC+08:00), nothing else.
+        fn opened() -> Given {
+            Given::nothing().accepted("admin", Command::Open(opening()))
+        }
+
+        /// Record 0, the [`ACTORS`], the areas `finance` and `health`, the reply `reply-1` addressed to
+        /// lijing, the memorandum `memo-1` (addressed to no one) and the item `bonds`: from reply-1, led
+        /// by fin, helped by macao, planned.
+        fn ledger() -> Given {
+            let mut g = Given::opened();
+            for (id, role) in ACTORS {
+                g = g.accepted("admin", register(id, role));
+            }
+            g.accepted("admin", register_area("finance"))
+                .accepted("admin", register_area("health"))
+                .accepted("office", source("reply-1", |s| s.addressee = Some(a("lijing"))))
+                .accepted("office", source("memo-1", |s| s.kind = SourceKind::Memorandum))
+                .accepted(
+                    "office",
+                    record("bonds", "fin", |c| {
+                        c.source = Some(src("reply-1"));
+                        c.partners = vec![a("macao")];
+                    }),
+                )
+        }
+
+        /// Also `n` counterparts `c0`, `c1`, …
+        fn with_counterparts(mut self, n: usize) -> Given {
+            for i in 0..n {
+                self = self.accepted("office", register(&format!("c{i}"), Role::Counterpart));
+            }
+            self
+        }
+
+        /// Folds in the record of a command that the rules must accept.
+        #[track_caller]
+        fn accepted(self, who: &str, command: Command) -> Given {
+            let described = format!("{command:?}");
+            let event = decide(&self.state, &a(who), at(NOW), command)
+                .unwrap_or_else(|r| panic!("given {described} by {who}: refused: {r}"));
+            self.event(who, event)
+        }
+
+        /// Folds in an event as it is, unchecked: a state no command could reach.
+        fn event(mut self, who: &str, event: Event) -> Given {
+            let stream = event.stream();
+            let pos = self.state.stream_pos(&stream);
+            let rec = Record {
+                seq: self.next,
+                prev: Hash::ZERO,
+                time: at(NOW),
+                actor: a(who),
+                stream,
+                stream_version: pos.next,
+                stream_prev: pos.last,
+                event_version: event.event_type().version(),
+                event,
+                signature: None,
+            };
+            self.state.apply(&rec);
+            self.next = self.next.next();
+            self
+        }
+
+        /// What `decide` says to a command by `who` now.
+        fn when(&self, who: &str, command: Command) -> Result<Event, Rejection> {
+            self.when_at(who, NOW, command)
+        }
+
+        /// What `decide` says to a command by `who` at a time.
+        fn when_at(&self, who: &str, time: &str, command: Command) -> Result<Event, Rejection> {
+            decide(&self.state, &a(who), at(time), command)
+        }
+
+        /// What `check` says to a stored event by `who` now.
+        fn stored(&self, who: &str, event: &Event) -> Result<(), Rejection> {
+            check(&self.state, &a(who), at(NOW), event)
+        }
+    }
+
+    /// Then: refused for a field, the reason saying `says`.
+    #[track_caller]
+    fn then_invalid<T: Debug>(r: Result<T, Rejection>, field: &str, says: &str) {
+        match &r {
+            Err(Rejection::InvalidField { field: f, why }) if *f == field && why.contains(says) => {}
+            _ => panic!("wanted {field} refused with {says:?}, got {r:?}"),
+        }
+    }
+
+    /// Then: `who`, in its role, may not do `action`.
+    #[track_caller]
+    fn then_not_allowed<T: Debug>(r: Result<T, Rejection>, who: &str, role: Role, action: &str) {
+        match &r {
+            Err(Rejection::NotAllowed { actor, role: r, action: x, .. })
+                if actor.as_str() == who && *r == role.as_str() && *x == action => {}
+            _ => panic!("wanted {who} ({}) not allowed to {action}, got {r:?}", role.as_str()),
+        }
+    }
+
+    /// Then: allowed (whatever the event).
+    #[track_caller]
+    fn then_ok(r: Result<Event, Rejection>) -> Event {
+        r.unwrap_or_else(|e| panic!("refused: {e}"))
+    }
+
+    fn opening() -> OpenLedger {
+        OpenLedger {
+            title: "京澳合作承诺台账".into(),
+            origin: "test.example/commitments".into(),
+            utc_offset_minutes: 480,
+            admin: a("admin"),
+            admin_name: "台账管理员".into(),
+            vocabulary: Vocabulary::default_v1(),
+        }
+    }
+
+    fn open_with(f: impl FnOnce(&mut OpenLedger)) -> Command {
+        let mut o = opening();
+        f(&mut o);
+        Command::Open(o)
+    }
+
+    fn register(id: &str, role: Role) -> Command {
+        Command::RegisterActor(RegisterActor { id: a(id), name: format!("{id}单位"), name_en: None, role })
+    }
+
+    fn register_named(name: &str, name_en: Option<&str>) -> Command {
+        Command::RegisterActor(RegisterActor {
+            id: a("named"),
+            name: name.into(),
+            name_en: name_en.map(str::to_string),
+            role: Role::Department,
+        })
+    }
+
+    fn register_area(id: &str) -> Command {
+        Command::RegisterArea(RegisterArea { id: area(id), name: format!("{id}领域"), name_en: None })
+    }
+
+    fn source_of(id: &str, f: impl FnOnce(&mut RecordSource)) -> RecordSource {
+        let mut s = RecordSource {
+            id: src(id),
+            kind: SourceKind::Reply,
+            number: None,
+            title: "答复".into(),
+            title_en: None,
+            session: None,
+            date: date("2024-05-01"),
+            issuer: a("office"),
+            addressee: None,
+            contributors: Vec::new(),
+            digest: None,
+        };
+        f(&mut s);
+        s
+    }
+
+    fn source(id: &str, f: impl FnOnce(&mut RecordSource)) -> Command {
+        Command::RecordSource(source_of(id, f))
+    }
+
+    fn commitment(id: &str, lead: &str, f: impl FnOnce(&mut NewCommitment)) -> NewCommitment {
+        let mut c = NewCommitment {
+            id: it(id),
+            source: None,
+            section: None,
+            area: area("finance"),
+            lead: a(lead),
+            partners: Vec::new(),
+            title: format!("承诺{id}"),
+            title_en: None,
+            text: format!("关于{id}的承诺原文。"),
+            kind: Kind::Planned,
+            on: None,
+            due: None,
+        };
+        f(&mut c);
+        c
+    }
+
+    fn record(id: &str, lead: &str, f: impl FnOnce(&mut NewCommitment)) -> Command {
+        Command::RecordCommitment(commitment(id, lead, f))
+    }
+
+    /// The event a commitment is recorded as, starting in `status`.
+    fn recorded(c: NewCommitment, status: &str) -> Event {
+        Event::CommitmentRecorded(CommitmentRecorded {
+            id: c.id,
+            source: c.source,
+            section: c.section,
+            area: c.area,
+            lead: c.lead,
+            partners: c.partners,
+            title: c.title,
+            title_en: c.title_en,
+            text: c.text,
+            kind: c.kind,
+            status: code(status),
+            on: c.on,
+            due: c.due,
+        })
+    }
+
+    fn progress(item: &str, text: &str, on: Option<&str>) -> Command {
+        Command::ReportProgress { item: it(item), text: text.into(), on: on.map(date), evidence: None }
+    }
+
+    fn evidence(e: &str) -> Command {
+        Command::ReportProgress { item: it("bonds"), text: "进展".into(), on: None, evidence: Some(e.into()) }
+    }
+
+    fn status(item: &str, to: &str, reason: &str) -> Command {
+        Command::ChangeStatus { item: it(item), to: code(to), reason: reason.into(), on: None }
+    }
+
+    fn status_on(on: &str) -> Command {
+        Command::ChangeStatus {
+            item: it("bonds"), to: code("in_progress"), reason: "启动".into(), on: Some(date(on))
+        }
+    }
+
+    fn figure(item: &str, value: &str, unit: Option<&str>, as_of: Option<&str>) -> Command {
+        Command::RecordIndicator(RecordIndicator {
+            item: it(item),
+            name: "企业数".into(),
+            value: value.into(),
+            unit: unit.map(str::to_string),
+            approximate: false,
+            as_of: as_of.map(date),
+        })
+    }
+
+    fn amend(item: &str, f: impl FnOnce(&mut Amend)) -> Command {
+        let mut c = Amend {
+            item: it(item),
+            title: None,
+            title_en: None,
+            text: None,
+            due: None,
+            area: None,
+            reason: "更正".into(),
+        };
+        f(&mut c);
+        Command::Amend(c)
+    }
+
+    fn reassign(item: &str, lead: &str, partners: Option<&[&str]>) -> Command {
+        Command::Reassign {
+            item: it(item),
+            lead: a(lead),
+            partners: partners.map(|p| p.iter().map(|x| a(x)).collect()),
+            reason: "调整".into(),
+        }
+    }
+
+    fn correct(item: &str, entry: u64, text: Option<&str>, value: Option<&str>) -> Command {
+        Command::Correct(Correct {
+            item: it(item),
+            entry: StreamVersion(entry),
+            text: text.map(str::to_string),
+            value: value.map(str::to_string),
+            reason: "更正".into(),
+        })
+    }
+
+    fn feedback(source: &str, verdict: &str, f: impl FnOnce(&mut RecordFeedback)) -> Command {
+        let mut c = RecordFeedback { source: src(source), verdict: code(verdict), text: None, on: None };
+        f(&mut c);
+        Command::RecordFeedback(c)
+    }
+
+    fn categorize(source: &str, category: &str, reason: Option<&str>) -> Command {
+        Command::Categorize(Categorize {
+            source: src(source),
+            category: code(category),
+            reason: reason.map(str::to_string),
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Record 0.
+
+    #[test]
+    fn open_appends_the_opening_as_given() {
+        let o = opening();
+        assert_eq!(
+            Given::nothing().when("admin", Command::Open(o.clone())),
+            Ok(Event::LedgerOpened(LedgerOpened {
+                title: o.title,
+                origin: o.origin,
+                utc_offset_minutes: 480,
+                admin: a("admin"),
+                admin_name: o.admin_name,
+                vocabulary: o.vocabulary,
+            }))
+        );
+    }
+
+    #[test]
+    fn open_only_by_the_administrator_it_names() {
+        then_invalid(Given::nothing().when("clerk", Command::Open(opening())), "admin", "not clerk");
+    }
+
+    #[test]
+    fn open_only_once() {
+        let g = Given::opened();
+        assert_eq!(g.when("admin", Command::Open(opening())), Err(Rejection::AlreadyOpened));
+        assert_eq!(g.when("someone", Command::Open(opening())), Err(Rejection::AlreadyOpened));
+    }
+
+    #[test]
+    fn open_title_and_admin_name_are_names() {
+        let g = Given::nothing();
+        then_invalid(g.when("admin", open_with(|o| o.title = " ".into())), "title", "is empty");
+        then_invalid(g.when("admin", open_with(|o| o.admin_name = "x".repeat(513))), "admin-name", "limit is 512");
+        then_ok(g.when("admin", open_with(|o| o.admin_name = "x".repeat(512))));
+    }
+
+    #[test]
+    fn open_origin_is_1_to_256_bytes_without_spaces_plus_or_control_characters() {
+        let g = Given::nothing();
+        for bad in [String::new(), "has space".into(), "a+b".into(), "o".repeat(257), "a\u{7}b".into()] {
+            then_invalid(g.when("admin", open_with(|o| o.origin = bad)), "origin", "1 to 256 bytes");
+        }
+        then_ok(g.when("admin", open_with(|o| o.origin = "o".repeat(256))));
+    }
+
+    #[test]
+    fn open_utc_offset_lies_within_14_hours() {
+        let g = Given::nothing();
+        for bad in [14 * 60 + 1, -14 * 60 - 1, i32::MIN, i32::MAX] {
+            then_invalid(g.when("admin", open_with(|o| o.utc_offset_minutes = bad)), "utc-offset", "-14:00");
+        }
+        for good in [14 * 60, -14 * 60, 0] {
+            then_ok(g.when("admin", open_with(|o| o.utc_offset_minutes = good)));
+        }
+    }
+
+    #[test]
+    fn open_vocabulary_is_consistent() {
+        let g = Given::nothing();
+        let r = g.when("admin", open_with(|o| o.vocabulary.statuses[0].next.push(code("nowhere"))));
+        then_invalid(r, "vocabulary", "nowhere");
+        let r = g.when("admin", open_with(|o| o.vocabulary.statuses[1].initial_for = Some(Kind::Planned)));
+        then_invalid(r, "vocabulary", "kind planned");
+    }
+
+    #[test]
+    fn open_vocabulary_lists_hold_at_most_64_terms_with_labels() {
+        let g = Given::nothing();
+        let categories = |n: usize| {
+            open_with(move |o| {
+                for i in o.vocabulary.categories.len()..n {
+                    o.vocabulary.categories.push(Term {
+                        code: code(&format!("c{i:02}")),
+                        label: "l".into(),
+                        label_zh: "类".into(),
+                    });
+                }
+            })
+        };
+        then_invalid(g.when("admin", categories(65)), "vocabulary", "65 terms in one list; the limit is 64");
+        then_ok(g.when("admin", categories(64)));
+        then_invalid(
+            g.when("admin", open_with(|o| o.vocabulary.verdicts[0].label = String::new())),
+            "vocabulary label",
+            "is empty",
+        );
+        let r = g.when("admin", open_with(|o| o.vocabulary.statuses[2].term.label_zh = "部分\n完成".into()));
+        then_invalid(r, "vocabulary label_zh", "U+000A");
+    }
+
+    #[test]
+    fn nothing_but_the_opening_comes_before_record_0() {
+        let g = Given::nothing();
+        assert_eq!(g.when("admin", register("fin", Role::Department)), Err(Rejection::NotOpened));
+        assert_eq!(g.when("admin", register_area("finance")), Err(Rejection::NotOpened));
+        assert_eq!(g.when("admin", record("x", "admin", |_| {})), Err(Rejection::NotOpened));
+        assert_eq!(g.when("admin", progress("x", "进展", None)), Err(Rejection::NotOpened));
+        assert_eq!(g.when("admin", amend("x", |c| c.title = Some("新".into()))), Err(Rejection::NotOpened));
+        // A status change or reassignment looks its item up first (to fill in what it leaves).
+        assert_eq!(g.when("admin", status("x", "delivered", "完成")), Err(Rejection::UnknownItem(it("x"))));
+        assert_eq!(g.when("admin", reassign("x", "admin", None)), Err(Rejection::UnknownItem(it("x"))));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Who appends.
+
+    #[test]
+    fn an_unknown_actor_appends_nothing() {
+        let g = Given::ledger();
+        let ghost = Err(Rejection::UnknownActor(a("ghost")));
+        assert_eq!(g.when("ghost", register("x", Role::Department)), ghost);
+        assert_eq!(g.when("ghost", progress("bonds", "进展", None)), ghost);
+        assert_eq!(g.when("ghost", status("bonds", "in_progress", "启动")), ghost);
+        assert_eq!(g.when("ghost", feedback("reply-1", "satisfied", |_| {})), ghost);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Actors.
+
+    #[test]
+    fn coordinators_register_actors() {
+        let g = Given::ledger();
+        let expected = Ok(Event::ActorRegistered(ActorRegistered {
+            id: a("x"),
+            name: "x单位".into(),
+            name_en: None,
+            role: Role::Department,
+        }));
+        assert_eq!(g.when("office", register("x", Role::Department)), expected);
+        assert_eq!(g.when("admin", register("x", Role::Department)), expected);
+    }
+
+    #[test]
+    fn others_do_not_register_actors() {
+        let g = Given::ledger();
+        for (who, role) in ACTORS.into_iter().filter(|(_, r)| !r.is_coordinator()) {
+            then_not_allowed(g.when(who, register("x", Role::Department)), who, role, "register actors");
+        }
+    }
+
+    #[test]
+    fn an_actor_is_registered_once() {
+        let g = Given::ledger();
+        let dup = |id: &str| Err(Rejection::Duplicate { what: "actor", id: id.into() });
+        assert_eq!(g.when("office", register("fin", Role::Office)), dup("fin"));
+        assert_eq!(g.when("office", register("admin", Role::Office)), dup("admin"), "the opening registered admin");
+    }
+
+    #[test]
+    fn only_the_opening_names_the_administrator() {
+        then_invalid(Given::ledger().when("admin", register("boss", Role::Admin)), "role", "opening record");
+    }
+
+    #[test]
+    fn actor_names_are_one_line_of_1_to_512_bytes() {
+        let g = Given::ledger();
+        then_invalid(g.when("office", register_named("", None)), "name", "is empty");
+        then_invalid(g.when("office", register_named(&"名".repeat(171), None)), "name", "513 bytes");
+        then_invalid(g.when("office", register_named("a\u{0}b", None)), "name", "U+0000");
+        then_invalid(g.when("office", register_named("部门", Some(""))), "name-en", "is empty");
+        then_invalid(g.when("office", register_named("部门", Some("two\nlines"))), "name-en", "U+000A");
+        then_ok(g.when("office", register_named(&"x".repeat(512), Some("Department"))));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Areas.
+
+    #[test]
+    fn coordinators_register_areas() {
+        let g = Given::ledger();
+        let expected =
+            Ok(Event::AreaRegistered(AreaRegistered { id: area("space"), name: "space领域".into(), name_en: None }));
+        assert_eq!(g.when("office", register_area("space")), expected);
+        assert_eq!(g.when("admin", register_area("space")), expected);
+        then_not_allowed(g.when("fin", register_area("space")), "fin", Role::Department, "register areas");
+        then_not_allowed(g.when("lijing", register_area("space")), "lijing", Role::Deputy, "register areas");
+    }
+
+    #[test]
+    fn an_area_is_registered_once() {
+        let r = Given::ledger().when("office", register_area("finance"));
+        assert_eq!(r, Err(Rejection::Duplicate { what: "area", id: "finance".into() }));
+    }
+
+    #[test]
+    fn area_names_are_checked() {
+        let g = Given::ledger();
+        let named = |name: &str, name_en: Option<&str>| {
+            Command::RegisterArea(RegisterArea {
+                id: area("space"),
+                name: name.into(),
+                name_en: name_en.map(str::to_string),
+            })
+        };
+        then_invalid(g.when("office", named("", None)), "name", "is empty");
+        then_invalid(g.when("office", named(&"x".repeat(513), None)), "name", "limit is 512");
+        then_invalid(g.when("office", named("航天", Some(" "))), "name-en", "is empty");
+        then_ok(g.when("office", named("航天", Some("space"))));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Sources.
+
+    #[test]
+    fn coordinators_record_sources() {
+        let g = Given::ledger();
+        let s = source_of("s1", |s| s.addressee = Some(a("wangwu")));
+        let expected = Ok(Event::SourceRecorded(SourceRecorded {
+            id: s.id.clone(),
+            kind: s.kind,
+            number: s.number.clone(),
+            title: s.title.clone(),
+            title_en: s.title_en.clone(),
+            session: s.session.clone(),
+            date: s.date,
+            issuer: s.issuer.clone(),
+            addressee: s.addressee.clone(),
+            contributors: s.contributors.clone(),
+            digest: s.digest.clone(),
+        }));
+        assert_eq!(g.when("office", Command::RecordSource(s.clone())), expected);
+        assert_eq!(g.when("admin", Command::RecordSource(s)), expected);
+        then_not_allowed(g.when("fin", source("s1", |_| {})), "fin", Role::Department, "record sources");
+        then_not_allowed(g.when("auditor", source("s1", |_| {})), "auditor", Role::Auditor, "record sources");
+    }
+
+    #[test]
+    fn a_source_is_recorded_once() {
+        let r = Given::ledger().when("office", source("reply-1", |_| {}));
+        assert_eq!(r, Err(Rejection::Duplicate { what: "source", id: "reply-1".into() }));
+    }
+
+    #[test]
+    fn source_names_are_checked() {
+        let g = Given::ledger();
+        then_invalid(g.when("office", source("s1", |s| s.title = String::new())), "title", "is empty");
+        then_invalid(g.when("office", source("s1", |s| s.title_en = Some("x".repeat(513)))), "title-en", "512");
+        then_invalid(g.when("office", source("s1", |s| s.number = Some("\t".into()))), "number", "is empty");
+        then_invalid(g.when("office", source("s1", |s| s.session = Some(String::new()))), "session", "is empty");
+    }
+
+    #[test]
+    fn a_source_date_is_a_real_day_not_after_today() {
+        let g = Given::ledger();
+        let r = g.when("office", source("s1", |s| s.date = date("2024-05-11")));
+        then_invalid(r, "date", "2024-05-11 is in the future (today is 2024-05-10)");
+        then_invalid(g.when("office", source("s1", |s| s.date = Date::Day(2023, 2, 29))), "date", "not a real date");
+        then_ok(g.when("office", source("s1", |s| s.date = date("2024-05-10"))));
+    }
+
+    #[test]
+    fn a_source_names_known_actors() {
+        let g = Given::ledger();
+        let ghost = Err(Rejection::UnknownActor(a("ghost")));
+        assert_eq!(g.when("office", source("s1", |s| s.issuer = a("ghost"))), ghost);
+        assert_eq!(g.when("office", source("s1", |s| s.addressee = Some(a("ghost")))), ghost);
+        assert_eq!(g.when("office", source("s1", |s| s.contributors = vec![a("fin"), a("ghost")])), ghost);
+    }
+
+    #[test]
+    fn a_source_is_addressed_to_a_deputy() {
+        let g = Given::ledger();
+        let r = g.when("office", source("s1", |s| s.addressee = Some(a("fin"))));
+        then_invalid(r, "addressee", "fin is a department, not a deputy");
+        then_ok(g.when("office", source("s1", |s| s.addressee = Some(a("lijing")))));
+    }
+
+    #[test]
+    fn contributors_are_named_once_and_at_most_32() {
+        let g = Given::ledger().with_counterparts(32);
+        let r = g.when("office", source("s1", |s| s.contributors = vec![a("fin"), a("fin")]));
+        then_invalid(r, "contributors", "fin is named twice");
+        let named = |n: usize| (0..n).map(|i| a(&format!("c{i}"))).collect::<Vec<_>>();
+        let r = g.when("office", source("s1", |s| s.contributors = [named(32), vec![a("fin")]].concat()));
+        then_invalid(r, "contributors", "33 contributors; the limit is 32");
+        then_ok(g.when("office", source("s1", |s| s.contributors = named(32))));
+    }
+
+    #[test]
+    fn a_digest_is_blake3_and_64_lowercase_hex_digits() {
+        let g = Given::ledger();
+        for bad in ["abc", "blake3:", &format!("blake3:{}", "A".repeat(64)), &format!("sha256:{}", "a".repeat(64))] {
+            then_invalid(g.when("office", source("s1", |s| s.digest = Some(bad.into()))), "digest", "blake3:");
+        }
+        then_ok(g.when("office", source("s1", |s| s.digest = Some(format!("blake3:{}", "0a".repeat(32))))));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Commitments.
+
+    #[test]
+    fn a_commitment_starts_in_the_status_of_its_kind() {
+        let g = Given::ledger();
+        for (kind, status) in
+            [(Kind::Planned, "planned"), (Kind::Ongoing, "in_progress"), (Kind::Achieved, "delivered")]
+        {
+            let c = commitment("n", "fin", |c| c.kind = kind);
+            assert_eq!(g.when("office", Command::RecordCommitment(c.clone())), Ok(recorded(c, status)));
+        }
+    }
+
+    #[test]
+    fn coordinators_record_any_commitment_a_department_only_its_own() {
+        let g = Given::ledger();
+        then_ok(g.when("office", record("n", "drc", |_| {})));
+        then_ok(g.when("admin", record("n", "drc", |_| {})));
+        then_ok(g.when("drc", record("n", "drc", |_| {})));
+        then_not_allowed(g.when("fin", record("n", "drc", |_| {})), "fin", Role::Department, "record commitments");
+        for (who, role) in [("macao", Role::Counterpart), ("lijing", Role::Deputy), ("auditor", Role::Auditor)] {
+            then_not_allowed(g.when(who, record("n", "fin", |_| {})), who, role, "record commitments");
+        }
+    }
+
+    #[test]
+    fn an_item_is_recorded_once() {
+        let r = Given::ledger().when("office", record("bonds", "fin", |_| {}));
+        assert_eq!(r, Err(Rejection::Duplicate { what: "item", id: "bonds".into() }));
+    }
+
+    #[test]
+    fn a_commitment_names_a_known_source_and_area() {
+        let g = Given::ledger();
+        let r = g.when("office", record("n", "fin", |c| c.source = Some(src("reply-9"))));
+        assert_eq!(r, Err(Rejection::UnknownSource(src("reply-9"))));
+        assert_eq!(
+            g.when("office", record("n", "fin", |c| c.area = area("space"))),
+            Err(Rejection::UnknownArea(area("space")))
+        );
+        then_ok(g.when("office", record("n", "fin", |c| c.source = Some(src("memo-1")))));
+    }
+
+    #[test]
+    fn the_lead_is_a_known_office_or_department() {
+        let g = Given::ledger();
+        assert_eq!(g.when("office", record("n", "ghost", |_| {})), Err(Rejection::UnknownActor(a("ghost"))));
+        then_invalid(g.when("office", record("n", "macao", |_| {})), "lead", "macao is a counterpart and cannot lead");
+        for lead in ["lijing", "auditor", "admin"] {
+            then_invalid(g.when("office", record("n", lead, |_| {})), "lead", "cannot lead an item");
+        }
+        then_ok(g.when("office", record("n", "office", |_| {})));
+    }
+
+    #[test]
+    fn partners_are_known_offices_departments_or_counterparts_other_than_the_lead_named_once() {
+        let g = Given::ledger();
+        let with = |p: &[&str]| {
+            let p: Vec<ActorId> = p.iter().map(|x| a(x)).collect();
+            record("n", "fin", move |c| c.partners = p)
+        };
+        assert_eq!(g.when("office", with(&["ghost"])), Err(Rejection::UnknownActor(a("ghost"))));
+        then_invalid(g.when("office", with(&["lijing"])), "partner", "lijing is a deputy and cannot be a partner");
+        then_invalid(g.when("office", with(&["auditor"])), "partner", "cannot be a partner");
+        then_invalid(g.when("office", with(&["admin"])), "partner", "cannot be a partner");
+        then_invalid(g.when("office", with(&["fin"])), "partner", "fin is already the lead");
+        then_invalid(g.when("office", with(&["drc", "drc"])), "partner", "drc is named twice");
+        then_ok(g.when("office", with(&["drc", "macao", "office"])));
+    }
+
+    #[test]
+    fn an_item_has_at_most_32_partners() {
+        let g = Given::ledger().with_counterparts(33);
+        let named = |n: usize| (0..n).map(|i| a(&format!("c{i}"))).collect::<Vec<_>>();
+        let r = g.when("office", record("n", "fin", |c| c.partners = named(33)));
+        then_invalid(r, "partner", "33 partners; the limit is 32");
+        then_ok(g.when("office", record("n", "fin", |c| c.partners = named(32))));
+    }
+
+    #[test]
+    fn commitment_texts_are_checked() {
+        let g = Given::ledger();
+        then_invalid(g.when("office", record("n", "fin", |c| c.title = String::new())), "title", "is empty");
+        then_invalid(g.when("office", record("n", "fin", |c| c.title = "a\nb".into())), "title", "U+000A");
+        let r = g.when("office", record("n", "fin", |c| c.title_en = Some("x".repeat(513))));
+        then_invalid(r, "title-en", "limit is 512");
+        then_invalid(
+            g.when("office", record("n", "fin", |c| c.section = Some("a\u{1b}b".into()))),
+            "section",
+            "U+001B",
+        );
+        let r = g.when("office", record("n", "fin", |c| c.text = "x".repeat(MAX_TEXT + 1)));
+        then_invalid(r, "text", "is 16385 bytes; the limit is 16384");
+        then_ok(g.when("office", record("n", "fin", |c| c.text = format!("第一段\n\t{}", "x".repeat(MAX_TEXT - 11)))));
+    }
+
+    #[test]
+    fn a_commitment_was_done_or_started_in_the_past_and_is_due_on_a_real_date() {
+        let g = Given::ledger();
+        then_invalid(g.when("office", record("n", "fin", |c| c.on = Some(date("2024-05-11")))), "on", "in the future");
+        then_invalid(
+            g.when("office", record("n", "fin", |c| c.due = Some(Date::Month(2024, 13)))),
+            "due",
+            "not a real date",
+        );
+        let r = g.when(
+            "office",
+            record("n", "fin", |c| {
+                c.on = Some(date("2024-05-10"));
+                c.due = Some(date("2099-12-31"));
+            }),
+        );
+        then_ok(r);
+    }
+
+    #[test]
+    fn a_stored_commitment_starts_in_the_status_of_its_kind() {
+        let g = Given::ledger();
+        let recorded = |status: &str| recorded(commitment("n", "fin", |_| {}), status);
+        assert_eq!(
+            g.stored("office", &recorded("delivered")),
+            Err(Rejection::Mismatch { field: "status", stored: "delivered".into(), actual: "planned".into() })
+        );
+        assert_eq!(g.stored("office", &recorded("planned")), Ok(()));
+    }
+
+    #[test]
+    fn a_kind_the_vocabulary_gives_no_starting_status_is_refused() {
+        // Given directly: an opening whose vocabulary starts no achieved commitment, which no command
+        // gets past the rules.
+        let o = opening();
+        let mut vocabulary = o.vocabulary;
+        vocabulary
+            .statuses
+            .iter_mut()
+            .filter(|s| s.initial_for == Some(Kind::Achieved))
+            .for_each(|s| s.initial_for = None);
+        let opened = Event::LedgerOpened(LedgerOpened {
+            title: o.title,
+            origin: o.origin,
+            utc_offset_minutes: o.utc_offset_minutes,
+            admin: o.admin,
+            admin_name: o.admin_name,
+            vocabulary,
+        });
+        then_invalid(Given::nothing().stored("admin", &opened), "vocabulary", "kind achieved");
+        let g = Given::nothing()
+            .event("admin", opened)
+            .accepted("admin", register("fin", Role::Department))
+            .accepted("admin", register_area("finance"));
+        let r = g.when("admin", record("n", "fin", |c| c.kind = Kind::Achieved));
+        then_invalid(r, "kind", "no starting status for achieved");
+        then_ok(g.when("admin", record("n", "fin", |c| c.kind = Kind::Planned)));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Updates to items: progress, figures, corrections.
+
+    #[test]
+    fn updates_name_an_existing_item() {
+        let g = Given::ledger();
+        let ghost = Err(Rejection::UnknownItem(it("ghost")));
+        assert_eq!(g.when("office", progress("ghost", "进展", None)), ghost);
+        assert_eq!(g.when("office", figure("ghost", "1", None, None)), ghost);
+        assert_eq!(g.when("office", correct("ghost", 1, Some("改"), None)), ghost);
+        assert_eq!(g.when("office", status("ghost", "delivered", "完成")), ghost);
+        assert_eq!(g.when("office", amend("ghost", |c| c.title = Some("新".into()))), ghost);
+        assert_eq!(g.when("office", reassign("ghost", "fin", None)), ghost);
+    }
+
+    #[test]
+    fn progress_is_dated_today_in_the_ledgers_calendar_unless_dated() {
+        let g = Given::ledger();
+        let reported = |on: Date| {
+            Ok(Event::ProgressReported(ProgressReported {
+                item: it("bonds"), text: "进展".into(), on, evidence: None
+            }))
+        };
+        assert_eq!(g.when("fin", progress("bonds", "进展", None)), reported(Date::Day(2024, 5, 10)));
+        // 20:00 UTC on 10 May is 04:00 on 11 May in Beijing.
+        assert_eq!(
+            g.when_at("fin", "2024-05-10T20:00:00Z", progress("bonds", "进展", None)),
+            reported(Date::Day(2024, 5, 11))
+        );
+        assert_eq!(g.when("fin", progress("bonds", "进展", Some("2024-04"))), reported(Date::Month(2024, 4)));
+    }
+
+    #[test]
+    fn the_lead_partners_and_coordinators_report_progress() {
+        let g = Given::ledger();
+        for who in ["fin", "macao", "office", "admin"] {
+            then_ok(g.when(who, progress("bonds", "进展", None)));
+        }
+        for (who, role) in [("drc", Role::Department), ("lijing", Role::Deputy), ("auditor", Role::Auditor)] {
+            then_not_allowed(g.when(who, progress("bonds", "进展", None)), who, role, "report progress");
+        }
+    }
+
+    #[test]
+    fn progress_texts_are_checked() {
+        let g = Given::ledger();
+        then_invalid(g.when("fin", progress("bonds", "", None)), "text", "is empty");
+        then_invalid(g.when("fin", progress("bonds", &"x".repeat(MAX_TEXT + 1), None)), "text", "limit is 16384");
+        then_invalid(g.when("fin", evidence("")), "evidence", "is empty");
+        then_invalid(g.when("fin", evidence("a\u{7f}")), "evidence", "U+007F");
+        then_ok(g.when("fin", progress("bonds", "第一行\n\t第二行", None)));
+        then_ok(g.when("fin", evidence("京科发〔2024〕12号")));
+    }
+
+    #[test]
+    fn progress_happened_today_or_before() {
+        let g = Given::ledger();
+        for future in ["2024-05-11", "2024-06", "2025"] {
+            then_invalid(g.when("fin", progress("bonds", "进展", Some(future))), "on", "in the future");
+        }
+        for past_or_today in ["2024-05-10", "2024-05", "2024", "2023-12-31"] {
+            then_ok(g.when("fin", progress("bonds", "进展", Some(past_or_today))));
+        }
+    }
+
+    #[test]
+    fn the_ledgers_today_is_not_utcs() {
+        // 20:00 UTC on 10 May is 11 May in Beijing.
+        let g = Given::ledger();
+        then_ok(g.when_at("fin", "2024-05-10T20:00:00Z", progress("bonds", "进展", Some("2024-05-11"))));
+        let r = g.when_at("fin", "2024-05-10T20:00:00Z", progress("bonds", "进展", Some("2024-05-12")));
+        then_invalid(r, "on", "today is 2024-05-11");
+        // 03:00 UTC on 11 May is still 10 May in a ledger kept at UTC-05:00.
+        let g = Given::nothing().accepted("admin", open_with(|o| o.utc_offset_minutes = -300));
+        let dated = |d: &str| {
+            source("s1", |s| {
+                s.issuer = a("admin");
+                s.date = date(d);
+            })
+        };
+        then_invalid(g.when_at("admin", "2024-05-11T03:00:00Z", dated("2024-05-11")), "date", "today is 2024-05-10");
+        then_ok(g.when_at("admin", "2024-05-11T03:00:00Z", dated("2024-05-10")));
+    }
+
+    #[test]
+    fn a_closed_item_takes_no_progress_figures_or_corrections() {
+        let g = Given::ledger().accepted("fin", status("bonds", "dropped", "合作方调整"));
+        let closed = Err(Rejection::Closed { item: it("bonds"), status: code("dropped") });
+        assert_eq!(g.when("fin", progress("bonds", "仍在推进", None)), closed);
+        assert_eq!(g.when("office", figure("bonds", "1", None, None)), closed);
+        assert_eq!(g.when("admin", correct("bonds", 1, Some("改"), None)), closed);
+        // Authority is checked first.
+        then_not_allowed(g.when("drc", progress("bonds", "进展", None)), "drc", Role::Department, "report progress");
+    }
+
+    #[test]
+    fn a_closed_item_may_still_be_amended() {
+        let g = Given::ledger().accepted("fin", status("bonds", "dropped", "合作方调整"));
+        then_ok(g.when("office", amend("bonds", |c| c.title = Some("已放弃的承诺".into()))));
+    }
+
+    #[test]
+    fn a_delivered_item_still_takes_updates_in_the_default_vocabulary() {
+        let g = Given::ledger().accepted("fin", status("bonds", "delivered", "完成"));
+        then_ok(g.when("fin", progress("bonds", "又有一家企业挂牌", None)));
+        then_ok(g.when("fin", figure("bonds", "5", None, None)));
+    }
+
+    #[test]
+    fn a_figure_is_recorded_as_given() {
+        let r = Given::ledger().when("macao", figure("bonds", "2.35", Some("亿美元"), Some("2023")));
+        assert_eq!(
+            r,
+            Ok(Event::IndicatorRecorded(IndicatorRecorded {
+                item: it("bonds"),
+                name: "企业数".into(),
+                value: "2.35".into(),
+                unit: Some("亿美元".into()),
+                approximate: false,
+                as_of: Some(Date::Year(2023)),
+            }))
+        );
+    }
+
+    #[test]
+    fn a_figure_is_a_decimal_number_written_with_digits() {
+        let g = Given::ledger();
+        let (too_long, too_precise) = ("9".repeat(31), format!("1.{}", "0".repeat(13)));
+        for bad in ["", "2,300", "4家", "1e9", ".5", "5.", "--1", "+1", "1.2.3", "١٢", &too_long, &too_precise] {
+            then_invalid(g.when("fin", figure("bonds", bad, None, None)), "value", "is not a decimal number");
+        }
+        let (longest, most_precise) = ("9".repeat(30), format!("1.{}", "0".repeat(12)));
+        for good in ["0", "-12", "2.35", "2300000000", &longest, &most_precise] {
+            then_ok(g.when("fin", figure("bonds", good, None, None)));
+        }
+    }
+
+    #[test]
+    fn a_figure_has_a_name_a_short_unit_and_a_past_date() {
+        let g = Given::ledger();
+        let unnamed = Command::RecordIndicator(RecordIndicator {
+            item: it("bonds"),
+            name: " ".into(),
+            value: "1".into(),
+            unit: None,
+            approximate: true,
+            as_of: None,
+        });
+        then_invalid(g.when("fin", unnamed), "name", "is empty");
+        then_invalid(g.when("fin", figure("bonds", "1", Some(""), None)), "unit", "is empty");
+        then_invalid(
+            g.when("fin", figure("bonds", "1", Some(&"u".repeat(65)), None)),
+            "unit",
+            "65 bytes; the limit is 64",
+        );
+        then_ok(g.when("fin", figure("bonds", "1", Some(&"u".repeat(64)), None)));
+        then_invalid(g.when("fin", figure("bonds", "1", None, Some("2024-05-11"))), "as-of", "in the future");
+        then_ok(g.when("fin", figure("bonds", "1", None, Some("2024-05-10"))));
+    }
+
+    #[test]
+    fn only_those_involved_record_figures() {
+        let g = Given::ledger();
+        then_not_allowed(g.when("drc", figure("bonds", "1", None, None)), "drc", Role::Department, "record figures");
+        then_not_allowed(g.when("lijing", figure("bonds", "1", None, None)), "lijing", Role::Deputy, "record figures");
+        then_ok(g.when("macao", figure("bonds", "1", None, None)));
+    }
+
+    #[test]
+    fn a_correction_names_an_entry_after_the_recording_and_before_the_next() {
+        let g = Given::ledger();
+        then_invalid(g.when("fin", correct("bonds", 1, Some("改"), None)), "entry", "item bonds has entries 1 to 0; 1");
+        let g = g.accepted("fin", progress("bonds", "进展", None));
+        then_invalid(g.when("fin", correct("bonds", 0, Some("改"), None)), "entry", "entry 0 is the commitment itself");
+        then_invalid(g.when("fin", correct("bonds", 2, Some("改"), None)), "entry", "entries 1 to 1; 2 is not");
+        assert_eq!(
+            g.when("fin", correct("bonds", 1, Some("改"), None)),
+            Ok(Event::EntryCorrected(EntryCorrected {
+                item: it("bonds"),
+                entry: StreamVersion(1),
+                text: Some("改".into()),
+                value: None,
+                reason: "更正".into(),
+            }))
+        );
+    }
+
+    #[test]
+    fn a_correction_may_name_any_entry_of_the_item_even_a_status_change() {
+        let g = Given::ledger().accepted("fin", status("bonds", "in_progress", "启动"));
+        then_ok(g.when("fin", correct("bonds", 1, Some("启动（更正）"), None)));
+        then_ok(g.when("fin", correct("bonds", 1, None, Some("5"))));
+    }
+
+    #[test]
+    fn a_correction_gives_a_text_or_a_value_and_a_reason() {
+        let g = Given::ledger().accepted("fin", progress("bonds", "进展", None));
+        then_invalid(
+            g.when("fin", correct("bonds", 1, None, None)),
+            "text",
+            "a corrected text, a corrected value, or both",
+        );
+        then_invalid(g.when("fin", correct("bonds", 1, Some(""), None)), "text", "is empty");
+        then_invalid(g.when("fin", correct("bonds", 1, None, Some("x"))), "value", "not a decimal number");
+        let Command::Correct(mut c) = correct("bonds", 1, Some("改"), Some("5")) else { unreachable!() };
+        then_ok(g.when("fin", Command::Correct(c.clone())));
+        c.reason = String::new();
+        then_invalid(g.when("fin", Command::Correct(c)), "reason", "is empty");
+    }
+
+    #[test]
+    fn only_those_involved_correct_entries() {
+        let g = Given::ledger().accepted("fin", progress("bonds", "进展", None));
+        then_not_allowed(
+            g.when("drc", correct("bonds", 1, Some("改"), None)),
+            "drc",
+            Role::Department,
+            "correct entries",
+        );
+        then_ok(g.when("macao", correct("bonds", 1, Some("改"), None)));
+        then_ok(g.when("office", correct("bonds", 1, Some("改"), None)));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Status changes.
+
+    #[test]
+    fn a_status_change_fills_in_the_status_it_leaves() {
+        let changed = |from: &str, to: &str| {
+            Ok(Event::StatusChanged(StatusChanged {
+                item: it("bonds"),
+                from: code(from),
+                to: code(to),
+                reason: "原因".into(),
+                on: None,
+            }))
+        };
+        let g = Given::ledger();
+        assert_eq!(g.when("fin", status("bonds", "in_progress", "原因")), changed("planned", "in_progress"));
+        let g = g.accepted("fin", status("bonds", "in_progress", "启动"));
+        assert_eq!(g.when("fin", status("bonds", "stalled", "原因")), changed("in_progress", "stalled"));
+    }
+
+    #[test]
+    fn only_the_lead_or_a_coordinator_changes_the_status() {
+        let g = Given::ledger();
+        for who in ["fin", "office", "admin"] {
+            then_ok(g.when(who, status("bonds", "in_progress", "启动")));
+        }
+        for (who, role) in [("macao", Role::Counterpart), ("drc", Role::Department), ("lijing", Role::Deputy)] {
+            then_not_allowed(g.when(who, status("bonds", "in_progress", "启动")), who, role, "change the status");
+        }
+    }
+
+    #[test]
+    fn the_new_status_is_one_the_vocabulary_defines() {
+        assert_eq!(
+            Given::ledger().when("fin", status("bonds", "finished", "完成")),
+            Err(Rejection::UnknownCode {
+                vocabulary: "status",
+                code: "finished".into(),
+                known: "planned, in_progress, partially_delivered, delivered, stalled, dropped".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn a_status_moves_only_as_the_vocabulary_allows() {
+        let g = Given::ledger();
+        let illegal = |from: &str, to: &str, allowed: &str| {
+            Err(Rejection::IllegalTransition {
+                item: it("bonds"),
+                from: code(from),
+                to: code(to),
+                allowed: allowed.into(),
+            })
+        };
+        let all_but_planned = "in_progress, delivered, partially_delivered, stalled, dropped";
+        assert_eq!(g.when("fin", status("bonds", "planned", "不变")), illegal("planned", "planned", all_but_planned));
+        let delivered = g.clone().accepted("fin", status("bonds", "delivered", "完成"));
+        let r = delivered.when("fin", status("bonds", "dropped", "放弃"));
+        assert_eq!(r, illegal("delivered", "dropped", "in_progress, partially_delivered"));
+        then_ok(delivered.when("fin", status("bonds", "partially_delivered", "部分完成")));
+        let dropped = g.accepted("fin", status("bonds", "dropped", "放弃"));
+        assert_eq!(
+            dropped.when("office", status("bonds", "in_progress", "恢复")),
+            illegal("dropped", "in_progress", "none")
+        );
+    }
+
+    #[test]
+    fn a_status_change_gives_a_reason_and_a_date_not_after_today() {
+        let g = Given::ledger();
+        then_invalid(g.when("fin", status("bonds", "in_progress", "")), "reason", "is empty");
+        then_invalid(g.when("fin", status_on("2024-05-11")), "on", "in the future");
+        then_ok(g.when("fin", status_on("2024-05-10")));
+    }
+
+    #[test]
+    fn a_stored_status_change_leaves_the_current_status() {
+        let g = Given::ledger();
+        let changed = |from: &str| {
+            Event::StatusChanged(StatusChanged {
+                item: it("bonds"),
+                from: code(from),
+                to: code("delivered"),
+                reason: "完成".into(),
+                on: None,
+            })
+        };
+        assert_eq!(
+            g.stored("fin", &changed("in_progress")),
+            Err(Rejection::Mismatch { field: "from", stored: "in_progress".into(), actual: "planned".into() })
+        );
+        assert_eq!(g.stored("fin", &changed("planned")), Ok(()));
+    }
+
+    #[test]
+    fn a_status_the_vocabulary_does_not_define_cannot_be_left() {
+        // Given directly: an item recorded in a status no command could give it.
+        let g = Given::ledger().event("office", recorded(commitment("limbo", "fin", |_| {}), "limbo"));
+        then_invalid(g.when("fin", status("limbo", "in_progress", "启动")), "from", "limbo is undefined");
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Amendments.
+
+    #[test]
+    fn the_lead_or_a_coordinator_amends() {
+        let g = Given::ledger();
+        let expected = Ok(Event::CommitmentAmended(CommitmentAmended {
+            item: it("bonds"),
+            title: Some("新标题".into()),
+            title_en: None,
+            text: None,
+            due: None,
+            area: None,
+            reason: "更正".into(),
+        }));
+        for who in ["fin", "office", "admin"] {
+            assert_eq!(g.when(who, amend("bonds", |c| c.title = Some("新标题".into()))), expected);
+        }
+        for (who, role) in [("macao", Role::Counterpart), ("drc", Role::Department)] {
+            then_not_allowed(g.when(who, amend("bonds", |c| c.title = Some("新".into()))), who, role, "amend");
+        }
+    }
+
+    #[test]
+    fn an_amendment_changes_something() {
+        then_invalid(Given::ledger().when("fin", amend("bonds", |_| {})), "amend", "nothing to amend");
+    }
+
+    #[test]
+    fn amended_fields_are_checked() {
+        let g = Given::ledger();
+        then_invalid(g.when("fin", amend("bonds", |c| c.title = Some(String::new()))), "title", "is empty");
+        then_invalid(g.when("fin", amend("bonds", |c| c.title_en = Some("a\nb".into()))), "title-en", "U+000A");
+        then_invalid(g.when("fin", amend("bonds", |c| c.text = Some(" ".into()))), "text", "is empty");
+        then_invalid(g.when("fin", amend("bonds", |c| c.due = Some(Date::Day(2025, 2, 29)))), "due", "not a real date");
+        let r = g.when("fin", amend("bonds", |c| c.area = Some(area("space"))));
+        assert_eq!(r, Err(Rejection::UnknownArea(area("space"))));
+        let r = g.when(
+            "fin",
+            amend("bonds", |c| {
+                c.title = Some("新".into());
+                c.reason = String::new();
+            }),
+        );
+        then_invalid(r, "reason", "is empty");
+        then_ok(g.when("fin", amend("bonds", |c| c.area = Some(area("health")))));
+    }
+
+    #[test]
+    fn an_amended_due_date_may_lie_in_the_future() {
+        then_ok(Given::ledger().when("fin", amend("bonds", |c| c.due = Some(Date::Year(9999)))));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Reassignments.
+
+    /// The ledger with `lab`: led by fin, helped by drc.
+    fn with_lab() -> Given {
+        Given::ledger().accepted("office", record("lab", "fin", |c| c.partners = vec![a("drc")]))
+    }
+
+    #[test]
+    fn a_reassignment_fills_in_the_lead_it_leaves() {
+        assert_eq!(
+            Given::ledger().when("office", reassign("bonds", "drc", Some(&["fin"]))),
+            Ok(Event::CommitmentReassigned(CommitmentReassigned {
+                item: it("bonds"),
+                from: a("fin"),
+                lead: a("drc"),
+                partners: Some(vec![a("fin")]),
+                reason: "调整".into(),
+            }))
+        );
+    }
+
+    #[test]
+    fn only_coordinators_reassign_not_even_the_lead() {
+        let g = Given::ledger();
+        then_not_allowed(g.when("fin", reassign("bonds", "drc", None)), "fin", Role::Department, "reassign items");
+        then_ok(g.when("office", reassign("bonds", "drc", None)));
+        then_ok(g.when("admin", reassign("bonds", "drc", None)));
+    }
+
+    #[test]
+    fn the_new_lead_is_a_known_office_or_department() {
+        let g = Given::ledger();
+        assert_eq!(g.when("office", reassign("bonds", "ghost", None)), Err(Rejection::UnknownActor(a("ghost"))));
+        then_invalid(g.when("office", reassign("bonds", "lijing", None)), "lead", "cannot lead an item");
+        then_ok(g.when("office", reassign("bonds", "office", None)));
+    }
+
+    #[test]
+    fn a_reassignment_changes_the_lead_or_the_partners() {
+        let g = Given::ledger();
+        then_invalid(g.when("office", reassign("bonds", "fin", None)), "lead", "fin already leads bonds");
+        then_ok(g.when("office", reassign("bonds", "fin", Some(&["drc"]))));
+    }
+
+    #[test]
+    fn partners_kept_by_a_reassignment_are_checked_against_the_new_lead() {
+        let g = with_lab();
+        then_invalid(g.when("office", reassign("lab", "drc", None)), "partner", "drc is already the lead");
+        then_invalid(g.when("office", reassign("lab", "drc", Some(&["lijing"]))), "partner", "cannot be a partner");
+        then_ok(g.when("office", reassign("lab", "drc", Some(&["fin"]))));
+        then_ok(g.when("office", reassign("lab", "office", None)));
+    }
+
+    #[test]
+    fn a_reassignment_gives_a_reason() {
+        let Command::Reassign { item, lead, partners, .. } = reassign("bonds", "drc", None) else { unreachable!() };
+        let r = Given::ledger().when("office", Command::Reassign { item, lead, partners, reason: "\n".into() });
+        then_invalid(r, "reason", "is empty");
+    }
+
+    #[test]
+    fn a_stored_reassignment_leaves_the_current_lead() {
+        let g = Given::ledger();
+        let reassigned = |from: &str| {
+            Event::CommitmentReassigned(CommitmentReassigned {
+                item: it("bonds"),
+                from: a(from),
+                lead: a("drc"),
+                partners: None,
+                reason: "调整".into(),
+            })
+        };
+        assert_eq!(
+            g.stored("office", &reassigned("drc")),
+            Err(Rejection::Mismatch { field: "from", stored: "drc".into(), actual: "fin".into() })
+        );
+        assert_eq!(g.stored("office", &reassigned("fin")), Ok(()));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Sources: feedback and categories.
+
+    #[test]
+    fn the_addressee_records_feedback_on_her_reply() {
+        let r = Given::ledger().when(
+            "lijing",
+            feedback("reply-1", "satisfied", |f| {
+                f.text = Some("满意".into());
+                f.on = Some(date("2024-05-10"));
+            }),
+        );
+        assert_eq!(
+            r,
+            Ok(Event::FeedbackRecorded(FeedbackRecorded {
+                source: src("reply-1"),
+                verdict: code("satisfied"),
+                text: Some("满意".into()),
+                on: Some(Date::Day(2024, 5, 10)),
+            }))
+        );
+    }
+
+    #[test]
+    fn feedback_only_from_the_addressee_or_a_coordinator() {
+        let g = Given::ledger();
+        then_ok(g.when("office", feedback("reply-1", "satisfied", |_| {})));
+        then_ok(g.when("admin", feedback("memo-1", "satisfied", |_| {})));
+        let r = g.when("wangwu", feedback("reply-1", "dissatisfied", |_| {}));
+        then_not_allowed(r, "wangwu", Role::Deputy, "record feedback");
+        let r = g.when("fin", feedback("reply-1", "satisfied", |_| {}));
+        then_not_allowed(r, "fin", Role::Department, "record feedback");
+        // A source addressed to no one takes feedback only from the coordinators.
+        let r = g.when("lijing", feedback("memo-1", "satisfied", |_| {}));
+        then_not_allowed(r, "lijing", Role::Deputy, "record feedback");
+    }
+
+    #[test]
+    fn feedback_names_a_known_source_and_verdict() {
+        let g = Given::ledger();
+        let r = g.when("lijing", feedback("reply-9", "satisfied", |_| {}));
+        assert_eq!(r, Err(Rejection::UnknownSource(src("reply-9"))));
+        assert_eq!(
+            g.when("lijing", feedback("reply-1", "happy", |_| {})),
+            Err(Rejection::UnknownCode {
+                vocabulary: "verdict",
+                code: "happy".into(),
+                known: "satisfied, basically_satisfied, dissatisfied".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn feedback_text_and_date_are_checked() {
+        let g = Given::ledger();
+        let r = g.when("lijing", feedback("reply-1", "satisfied", |f| f.text = Some(String::new())));
+        then_invalid(r, "text", "is empty");
+        let r = g.when("lijing", feedback("reply-1", "satisfied", |f| f.on = Some(date("2024-05-11"))));
+        then_invalid(r, "on", "in the future");
+    }
+
+    #[test]
+    fn coordinators_categorize_sources() {
+        let g = Given::ledger();
+        let expected = Ok(Event::SourceCategorized(SourceCategorized {
+            source: src("reply-1"),
+            category: code("a"),
+            reason: Some("已解决".into()),
+        }));
+        assert_eq!(g.when("office", categorize("reply-1", "a", Some("已解决"))), expected);
+        assert_eq!(g.when("admin", categorize("reply-1", "a", Some("已解决"))), expected);
+        let r = g.when("fin", categorize("reply-1", "a", None));
+        then_not_allowed(r, "fin", Role::Department, "categorize replies");
+        let r = g.when("lijing", categorize("reply-1", "a", None));
+        then_not_allowed(r, "lijing", Role::Deputy, "categorize replies");
+    }
+
+    #[test]
+    fn a_category_is_known_and_for_a_known_source() {
+        let g = Given::ledger();
+        assert_eq!(g.when("office", categorize("reply-9", "a", None)), Err(Rejection::UnknownSource(src("reply-9"))));
+        assert_eq!(
+            g.when("office", categorize("reply-1", "e", None)),
+            Err(Rejection::UnknownCode { vocabulary: "category", code: "e".into(), known: "a, b, c, d".into() })
+        );
+        then_invalid(g.when("office", categorize("reply-1", "a", Some(" "))), "reason", "is empty");
+        // Not only replies: the rule does not look at the kind of source.
+        then_ok(g.when("office", categorize("memo-1", "d", None)));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Texts.
+
+    #[test]
+    fn texts_are_refused_for_exactly_the_control_characters() {
+        // Every char that is one or two bytes of UTF-8 (U+0000..U+07FF), alone and inside Chinese text:
+        // refused exactly when it is a control character, newline and tab allowed only in multi-line text.
+        for c in (0u32..0x800).filter_map(char::from_u32) {
+            for s in [format!("进展{c}报告"), format!("{c}x"), format!("x{c}")] {
+                let control = c.is_control();
+                let text_ok = check_text("text", &s).is_ok();
+                let name_ok = check_name("title", &s).is_ok();
+                assert_eq!(text_ok, !control || c == '\n' || c == '\t', "text {s:?}");
+                assert_eq!(name_ok, !control, "title {s:?}");
+                if control {
+                    let why = check_name("title", &s).unwrap_err().to_string();
+                    assert!(why.contains(&format!("U+{:04X}", c as u32)), "{why}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_and_texts_are_limited_in_bytes_not_characters() {
+        assert!(check_name("name", &"x".repeat(MAX_NAME)).is_ok());
+        assert!(check_name("name", &"名".repeat(170)).is_ok(), "510 bytes");
+        then_invalid(check_name("name", &"名".repeat(171)), "name", "is 513 bytes; the limit is 512");
+        assert!(check_text("text", &"x".repeat(MAX_TEXT)).is_ok());
+        then_invalid(check_text("text", &"文".repeat(5462)), "text", "is 16386 bytes");
+        then_invalid(check_name("name", " \t "), "name", "is empty");
+    }
 }

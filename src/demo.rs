@@ -274,7 +274,8 @@ pub fn create(dir: &Path) -> Result<(Ledger<SledStore>, DemoRun), DemoError> {
         return Err(DemoError::NotEmpty(dir.to_path_buf()));
     }
     let clock = ManualClock::at(time("2024-06-20T09:00:00+08:00"));
-    let (mut ledger, opened) = Ledger::create_with_clock(dir, opening(), RegisterArea::seed(), Box::new(clock.clone()))?;
+    let (mut ledger, opened) =
+        Ledger::create_with_clock(dir, opening(), RegisterArea::seed(), Box::new(clock.clone()))?;
     let run = populate(&mut ledger, &clock, opened.len())?;
     Ok((ledger, run))
 }

@@ -232,7 +232,6 @@ pub struct SourceCategorized {
     pub reason: Option<String>,
 }
 
-
 /// What every event body says about itself.
 pub trait EventBody: Serialize + serde::de::DeserializeOwned + Sized {
     /// The stream the event belongs to.

@@ -6,12 +6,12 @@
 //! as `verify` over the bytes, then [`check_fields`] checks that every JSON field says what the bytes
 //! say: a changed, missing or reordered line is named by its line number.
 
+use crate::event::Event;
 use crate::ids::Seq;
 use crate::ledger::{Ledger, LedgerError};
-use crate::event::Event;
 use crate::record::Hash;
-use crate::store::Store;
 use crate::record::Record;
+use crate::store::Store;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::io::Write;

@@ -9,10 +9,10 @@
 //! reason, or when it changes what cannot be amended (an item's kind, source, section or start date,
 //! the source's own fields) or drops an item, it is refused whole.
 
-use crate::date::Date;
-use crate::command::{Command, NewCommitment};
-use crate::ids::{ActorId, AreaId, IdError, ItemId, SourceId};
 use crate::command::{Amend, RecordIndicator, RecordSource, RegisterActor, RegisterArea};
+use crate::command::{Command, NewCommitment};
+use crate::date::Date;
+use crate::ids::{ActorId, AreaId, IdError, ItemId, SourceId};
 use crate::ledger::{Ledger, LedgerError};
 use crate::record::Head;
 use crate::state::ItemState;

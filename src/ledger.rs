@@ -40,6 +40,28 @@ pub enum LedgerError {
     /// The log does not end where the store last acknowledged it; appending would hide the damage.
     #[error("the ledger is damaged and takes no appends: {0} (run `commitments verify`)")]
     Damaged(String),
+    /// The log ends with records an append wrote but never acknowledged (it was interrupted between
+    /// writing and acknowledging). An operator accepts or discards them before appending goes on.
+    #[error(
+        "records {first} to {last} were written by an append that did not finish and were never acknowledged; \
+         check them with `commitments verify`, then keep them with `commitments recover --accept` or remove \
+         them with `commitments recover --discard`"
+    )]
+    UnacknowledgedTail {
+        /// The first unacknowledged record.
+        first: Seq,
+        /// The last.
+        last: Seq,
+    },
+}
+
+/// What an operator decides about an unacknowledged tail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TailDecision {
+    /// Keep the records (after they verify) and acknowledge them.
+    Accept,
+    /// Remove them: the log ends at the acknowledged head again.
+    Discard,
 }
 
 /// Up to where a replay goes.
@@ -58,6 +80,8 @@ pub struct Ledger<S: Store = SledStore> {
     head: Option<Head>,
     projection: Projection,
     damaged: Option<String>,
+    /// The acknowledged head, when records follow it that were never acknowledged.
+    tail_after: Option<Option<Head>>,
 }
 
 impl<S: Store> std::fmt::Debug for Ledger<S> {
@@ -67,9 +91,16 @@ impl<S: Store> std::fmt::Debug for Ledger<S> {
 }
 
 impl Ledger<SledStore> {
-    /// Opens the ledger in `dir`, which must exist.
+    /// Opens the ledger in `dir`, which must exist, for appending (and reading).
     pub fn open(dir: &Path) -> Result<Ledger<SledStore>, LedgerError> {
         Ledger::with_store(SledStore::open(dir, false)?, Box::new(SystemClock))
+    }
+
+    /// Opens the ledger in `dir` for reading only ([`SledStore::open_read_only`]): nothing is written,
+    /// a read-only directory works, and other readers are not refused. What the projection lacks is
+    /// folded in memory.
+    pub fn open_read(dir: &Path) -> Result<Ledger<SledStore>, LedgerError> {
+        Ledger::with_store(SledStore::open_read_only(dir)?, Box::new(SystemClock))
     }
 
     /// Creates a ledger in `dir` (a new or empty directory) and appends its opening record and areas
@@ -138,15 +169,22 @@ impl<S: Store> Ledger<S> {
                 Some(Head { seq, hash: hash_record_bytes(&bytes), time })
             }
         };
+        let mut tail_after = None;
         match store.stored_head() {
+            Ok(None) if head.is_some() && store.get(Seq(0))?.is_some() => {
+                // Records, none acknowledged: an `init` whose write was interrupted.
+                tail_after = Some(None);
+            }
             Ok(Some(ack)) => match head {
                 None => damaged = Some(format!("the store acknowledged record {} but the log is empty", ack.seq)),
                 Some(h) if ack.seq > h.seq => {
                     damaged = Some(format!("the store acknowledged record {} but the log ends at {}", ack.seq, h.seq))
                 }
-                Some(_) => {
+                Some(h) => {
                     if store.get(ack.seq)?.map(|b| hash_record_bytes(&b)) != Some(ack.hash) {
                         damaged = Some(format!("record {} is not the record the store acknowledged", ack.seq));
+                    } else if h.seq > ack.seq {
+                        tail_after = Some(Some(ack));
                     }
                 }
             },
@@ -154,7 +192,7 @@ impl<S: Store> Ledger<S> {
             Err(StoreError::HeadUnreadable(why)) => damaged = Some(format!("the stored head is unreadable: {why}")),
             Err(e) => return Err(e.into()),
         }
-        let mut ledger = Ledger { store, clock, head, projection: Projection::empty(), damaged };
+        let mut ledger = Ledger { store, clock, head, projection: Projection::empty(), damaged, tail_after };
         ledger.load_projection()?;
         Ok(ledger)
     }
@@ -202,6 +240,43 @@ impl<S: Store> Ledger<S> {
     /// Why the ledger refuses appends, if it does.
     pub fn damage(&self) -> Option<&str> {
         self.damaged.as_deref()
+    }
+
+    /// The records after the acknowledged head that no append acknowledged (first, last), if any.
+    pub fn unacknowledged(&self) -> Option<(Seq, Seq)> {
+        let after = self.tail_after?;
+        let head = self.head?;
+        Some((after.map_or(Seq(0), |a| a.seq.next()), head.seq))
+    }
+
+    /// Accepts or discards an unacknowledged tail (see [`LedgerError::UnacknowledgedTail`]). Accepting
+    /// verifies the whole log first and refuses an unsound one. Returns the records decided about.
+    pub fn resolve_tail(&mut self, decision: TailDecision) -> Result<Option<(Seq, Seq)>, LedgerError> {
+        let Some(range) = self.unacknowledged() else { return Ok(None) };
+        if let Some(why) = &self.damaged {
+            return Err(LedgerError::Damaged(why.clone()));
+        }
+        match decision {
+            TailDecision::Accept => {
+                let report = self.verify(&mut |_| {})?;
+                if !report.ok {
+                    return Err(LedgerError::Damaged(format!(
+                        "the log does not verify ({}), so its tail cannot be accepted",
+                        report.problem.unwrap_or_default()
+                    )));
+                }
+                let head = self.head.ok_or_else(|| LedgerError::Damaged("the log is empty".into()))?;
+                self.store.acknowledge(&head)?;
+            }
+            TailDecision::Discard => {
+                let keep = self.tail_after.flatten();
+                self.store.discard_after(keep.map(|h| h.seq))?;
+                self.head = keep;
+                self.load_projection()?;
+            }
+        }
+        self.tail_after = None;
+        Ok(Some(range))
     }
 
     /// Ledger-wide facts as of the head.
@@ -333,6 +408,9 @@ impl<S: Store> Ledger<S> {
     fn commit(&mut self, commands: Vec<(ActorId, Command)>, atomic: bool) -> Result<Vec<Staged>, LedgerError> {
         if let Some(why) = &self.damaged {
             return Err(LedgerError::Damaged(why.clone()));
+        }
+        if let Some((first, last)) = self.unacknowledged() {
+            return Err(LedgerError::UnacknowledgedTail { first, last });
         }
         // The I/O first: every item the commands touch is in memory before anything is decided.
         for (_, command) in &commands {

@@ -69,7 +69,7 @@ pub use event::{
     SourceCategorized, SourceRecorded, StatusChanged,
 };
 pub use ids::{ActorId, AreaId, Code, IdError, ItemId, Seq, SourceId, StreamId, StreamVersion};
-pub use ledger::{Ledger, LedgerError, Until};
+pub use ledger::{Ledger, LedgerError, TailDecision, Until};
 pub use projection::PROJECTION_FORMAT;
 pub use record::{Hash, Head, RECORD_CONTEXT, RECORD_FORMAT, Record, hash_record_bytes};
 pub use sled_store::{PriorState, STORE_FORMAT, SledStore};

@@ -260,6 +260,10 @@ impl Projection {
 
     /// Writes dirty items, the registry and the watermark in one batch; evicts the cache if it is full.
     pub fn write_back<S: Store>(&mut self, store: &mut S) -> Result<(), StoreError> {
+        if !store.writable() {
+            // A reader keeps what it folded in memory; the next writer writes it back.
+            return Ok(());
+        }
         if self.dirty.is_empty() && !self.registry_dirty && self.pending == 0 {
             return Ok(());
         }
@@ -285,6 +289,9 @@ impl Projection {
 
     /// Replaces whatever projection the store holds with this one (after a rebuild).
     pub fn replace_stored<S: Store>(&mut self, store: &mut S) -> Result<(), StoreError> {
+        if !store.writable() {
+            return Ok(());
+        }
         let mut doomed = Vec::new();
         store.derived_scan(NS, &mut |k, _| {
             doomed.push((k.to_vec(), None));

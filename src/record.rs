@@ -55,9 +55,9 @@ impl Hash {
         s
     }
 
-    /// Parses 64 hex digits.
+    /// Parses 64 hex digits (nothing else: no sign, no spaces, no prefix).
     pub fn from_hex(s: &str) -> Option<Hash> {
-        if s.len() != 64 || !s.is_ascii() {
+        if s.len() != 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mut out = [0u8; 32];
@@ -280,5 +280,9 @@ mod tests {
         let h = hash_record_bytes(b"x");
         assert_eq!(Hash::from_hex(&h.to_hex()), Some(h));
         assert_eq!(Hash::from_hex("zz"), None);
+        // `u8::from_str_radix` takes a sign: "+f" would otherwise parse as a byte.
+        let signed = format!("+f{}", &h.to_hex()[2..]);
+        assert_eq!(Hash::from_hex(&signed), None);
+        assert_eq!(Hash::from_hex(&h.to_hex().to_uppercase()), Some(h));
     }
 }

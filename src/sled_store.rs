@@ -13,8 +13,8 @@
 //! every new blob file and the directories, and only then reports the append as done.
 
 use crate::codec;
-use crate::ids::Seq;
 use crate::date::Timestamp;
+use crate::ids::Seq;
 use crate::record::{Hash, Head};
 use crate::store::{Entry, Store, StoreError, Visit};
 use std::collections::HashSet;
@@ -26,9 +26,15 @@ use std::time::SystemTime;
 const FORMAT_KEY: &[u8] = b"format";
 /// The file this store locks, so that one process at a time opens a ledger.
 const LOCK_FILE: &str = "lock";
+/// Where stores of format 1 kept the acknowledged head (inside sled, so it rolled back with the log).
 const HEAD_KEY: &[u8] = b"head";
-/// The marker `meta/format` holds in a store this version writes.
-pub const STORE_FORMAT: &[u8] = b"commitment-ledger store v1";
+/// The marker `meta/format` holds in a store this version writes: the acknowledged head is kept
+/// outside sled, in [`WITNESS_FILE`].
+pub const STORE_FORMAT: &[u8] = b"commitment-ledger store v2";
+/// The marker of format 1 stores, which are read as they are and move to format 2 on their next append.
+pub const STORE_FORMAT_V1: &[u8] = b"commitment-ledger store v1";
+/// The file holding the acknowledged head, outside sled's files (see [`Witness`]).
+pub const WITNESS_FILE: &str = "acknowledged";
 
 /// What a directory held before `init` created a store in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,11 +58,31 @@ pub struct SledStore {
     dir_handle: File,
     /// Held (locked) while the store is open.
     _lock: Option<File>,
+    /// The acknowledged head, outside sled.
+    witness: Witness,
+    /// Whether the store is of format 1 (head in `meta/head`, no witness yet).
+    legacy: bool,
+    /// Opened for reading: nothing is written, appends and derived writes are refused.
+    read_only: bool,
     /// Modification times of the ledger directory and of `blobs/` at their last fsync.
     dir_mtime: Option<SystemTime>,
     blobs_mtime: Option<SystemTime>,
     /// Blob files already fsynced.
     known_blobs: HashSet<OsString>,
+    /// The private copy a reader opened instead of the ledger directory (removed when dropped; declared
+    /// last so that sled is closed first).
+    _copy: Option<PrivateCopy>,
+}
+
+/// A private copy of sled's files in the temporary directory, for a reader that cannot open the ledger
+/// directory in place. Removed when dropped.
+#[derive(Debug)]
+struct PrivateCopy(PathBuf);
+
+impl Drop for PrivateCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl std::fmt::Debug for SledStore {
@@ -146,7 +172,7 @@ impl SledStore {
                 .map(|rd| rd.filter_map(Result::ok).map(|e| e.file_name()).collect())
                 .unwrap_or_default(),
         );
-        let db = open_sled(dir)?;
+        let db = open_sled(dir, true)?;
         let names = db.tree_names();
         let has = |name: &[u8]| names.iter().any(|n| n.as_ref() == name);
         let foreign = |why: &str| StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() };
@@ -161,7 +187,7 @@ impl SledStore {
         let tree = |name: &str| db.open_tree(name).map_err(|e| engine(dir, e));
         let (log, meta, derived) = (tree("log")?, tree("meta")?, tree("derived")?);
         match meta.get(FORMAT_KEY).map_err(|e| engine(dir, e))? {
-            Some(f) if f.as_ref() == STORE_FORMAT => {}
+            Some(f) if f.as_ref() == STORE_FORMAT || f.as_ref() == STORE_FORMAT_V1 => {}
             Some(f) => {
                 return Err(foreign(&format!(
                     "its format is {:?}, not {:?}",
@@ -174,6 +200,8 @@ impl SledStore {
             }
             None => return Err(foreign("it is a sled database of something else")),
         }
+        let legacy = meta.get(FORMAT_KEY).map_err(|e| engine(dir, e))?.is_some_and(|f| f.as_ref() == STORE_FORMAT_V1);
+        let witness = Witness::open(&dir.join(WITNESS_FILE))?;
         let data_path = dir.join("db");
         let data_file = File::open(&data_path).map_err(io(&data_path))?;
         let dir_handle = File::open(dir).map_err(io(dir))?;
@@ -186,17 +214,110 @@ impl SledStore {
             data_file,
             dir_handle,
             _lock: lock,
+            witness,
+            legacy,
+            read_only: false,
             dir_mtime: None,
             blobs_mtime: None,
             known_blobs: HashSet::new(),
+            _copy: None,
         };
         if fresh {
-            // A new store: its files and directory entries are durable before anything is appended.
+            // A new store: its witness says that nothing is acknowledged yet, and its files and
+            // directory entries are durable before anything is appended.
+            store.witness.write_nothing()?;
             store.sync()?;
         } else {
             (store.dir_mtime, store.blobs_mtime, store.known_blobs) = before_open;
         }
         Ok(store)
+    }
+
+    /// Opens the ledger directory `dir` for reading: writes nothing to it, and works on a read-only
+    /// directory (a backup mount, another user's mirror) and beside other readers.
+    ///
+    /// It takes the ledger's lock shared (a writer holds it exclusively, and is waited for briefly,
+    /// then refused). sled itself can only open a database it may write and lock; when the directory
+    /// is not writable, or another reader has sled's files open, sled's files are copied to a private
+    /// directory under the system's temporary directory and opened there. Either way, this store
+    /// writes no record, head or derived value: appends and derived writes are refused.
+    pub fn open_read_only(dir: &Path) -> Result<SledStore, StoreError> {
+        let entries: Vec<String> = match std::fs::read_dir(dir) {
+            Ok(rd) => rd.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::Missing(dir.to_path_buf())),
+            Err(e) if dir.is_file() || e.kind() == std::io::ErrorKind::NotADirectory => {
+                return Err(StoreError::NotALedger {
+                    path: dir.to_path_buf(),
+                    why: "it is a file, not a directory".into(),
+                });
+            }
+            Err(e) => return Err(io(dir)(e)),
+        };
+        if !(entries.iter().any(|e| e == "db") && entries.iter().any(|e| e == "conf")) {
+            return Err(if entries.iter().all(|e| e == LOCK_FILE) {
+                StoreError::Missing(dir.to_path_buf())
+            } else {
+                StoreError::NotALedger { path: dir.to_path_buf(), why: "it holds no sled database".into() }
+            });
+        }
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = File::open(&lock_path).ok();
+        if let Some(lock) = &lock {
+            take_shared_lock(lock, dir, &lock_path)?;
+        }
+        let writable = std::fs::OpenOptions::new().write(true).open(dir.join("db")).is_ok()
+            && !entries.iter().any(|e| e.starts_with("snap.") && e.ends_with(".generating"));
+        let in_place = if writable { open_sled(dir, false).ok() } else { None };
+        let (db, copy) = match in_place {
+            Some(db) => (db, None),
+            None => {
+                let copy = private_copy(dir)?;
+                (open_sled(&copy.0, false)?, Some(copy))
+            }
+        };
+        let foreign = |why: &str| StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() };
+        if !db.tree_names().iter().any(|n| n.as_ref() == b"meta") {
+            return Err(foreign("it is a sled database of something else"));
+        }
+        let tree = |name: &str| db.open_tree(name).map_err(|e| engine(dir, e));
+        let (log, meta, derived) = (tree("log")?, tree("meta")?, tree("derived")?);
+        let format = meta.get(FORMAT_KEY).map_err(|e| engine(dir, e))?;
+        let legacy = match format.as_deref() {
+            Some(f) if f == STORE_FORMAT => false,
+            Some(f) if f == STORE_FORMAT_V1 => true,
+            Some(f) => return Err(foreign(&format!("its format is {:?}", String::from_utf8_lossy(f)))),
+            None => return Err(foreign("it is a sled database of something else")),
+        };
+        let witness = Witness::open_read_only(&dir.join(WITNESS_FILE))?;
+        let data_path = copy.as_ref().map_or(dir, |c| c.0.as_path()).join("db");
+        let data_file = File::open(&data_path).map_err(io(&data_path))?;
+        let dir_handle = File::open(dir).map_err(io(dir))?;
+        Ok(SledStore {
+            dir: dir.to_path_buf(),
+            db,
+            log,
+            meta,
+            derived,
+            data_file,
+            dir_handle,
+            _lock: lock,
+            witness,
+            legacy,
+            read_only: true,
+            dir_mtime: None,
+            blobs_mtime: None,
+            known_blobs: HashSet::new(),
+            _copy: copy,
+        })
+    }
+
+    /// Whether the store was opened for reading only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn refuse_if_read_only(&self) -> Result<(), StoreError> {
+        if self.read_only { Err(StoreError::ReadOnly(self.dir.clone())) } else { Ok(()) }
     }
 
     /// What a directory held before a store is created in it, for [`SledStore::remove_new`].
@@ -303,9 +424,45 @@ fn take_lock(lock: &File, dir: &Path, lock_path: &Path) -> Result<(), StoreError
     }
 }
 
+/// Takes the ledger's lock shared (for a reader), waiting up to 200 ms for a writer to let go.
+fn take_shared_lock(lock: &File, dir: &Path, lock_path: &Path) -> Result<(), StoreError> {
+    for _ in 0..10 {
+        match lock.try_lock_shared() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(lock_path)(e)),
+        }
+    }
+    Err(StoreError::Locked(dir.to_path_buf()))
+}
+
+/// Copies sled's files (`conf`, `db`, `blobs/`, finished `snap.*`) into a new private directory.
+fn private_copy(dir: &Path) -> Result<PrivateCopy, StoreError> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let to = std::env::temp_dir().join(format!("commitments-read-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&to);
+    std::fs::create_dir_all(to.join("blobs")).map_err(io(&to))?;
+    let copy = PrivateCopy(to);
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let wanted = name == "conf" || name == "db" || (name.starts_with("snap.") && !name.ends_with(".generating"));
+        if wanted {
+            std::fs::copy(entry.path(), copy.0.join(&name)).map_err(io(&entry.path()))?;
+        }
+    }
+    if let Ok(blobs) = std::fs::read_dir(dir.join("blobs")) {
+        for entry in blobs.flatten() {
+            std::fs::copy(entry.path(), copy.0.join("blobs").join(entry.file_name())).map_err(io(&entry.path()))?;
+        }
+    }
+    Ok(copy)
+}
+
 /// Opens sled, waiting (up to 10 s) when its lock is held: with our own lock taken, only a ledger
 /// dropped by this process a moment ago can still hold it, until sled's background threads finish.
-fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+fn open_sled(dir: &Path, wait: bool) -> Result<sled::Db, StoreError> {
     let mut attempt = 0;
     loop {
         let result = sled::Config::new()
@@ -317,6 +474,9 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
         match result {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(ref e)) if e.to_string().contains("could not acquire lock") => {
+                if !wait {
+                    return Err(StoreError::Locked(dir.to_path_buf()));
+                }
                 attempt += 1;
                 if attempt > 400 {
                     return Err(StoreError::Locked(dir.to_path_buf()));
@@ -364,8 +524,31 @@ fn engine(dir: &Path, e: sled::Error) -> StoreError {
     }
 }
 
+impl SledStore {
+    /// Writes the witness of the acknowledged head and makes it durable; a format 1 store becomes
+    /// format 2 (its marker follows with sled's next flush; the witness, once present, is what counts).
+    fn acknowledge(&mut self, head: &Head) -> Result<(), StoreError> {
+        let created = !self.witness.exists();
+        debug_assert!(head.seq != NOTHING.seq);
+        self.witness.write(head)?;
+        if created {
+            self.dir_handle.sync_all().map_err(io(&self.dir))?;
+        }
+        if self.legacy {
+            self.meta.insert(FORMAT_KEY, STORE_FORMAT).map_err(|e| engine(&self.dir, e))?;
+            self.legacy = false;
+        }
+        Ok(())
+    }
+}
+
 impl Store for SledStore {
+    fn writable(&self) -> bool {
+        !self.read_only
+    }
+
     fn append(&mut self, records: &[(Seq, Vec<u8>)], head: &Head) -> Result<(), StoreError> {
+        self.refuse_if_read_only()?;
         let mut batch = sled::Batch::default();
         for (expected, (seq, bytes)) in (self.next_seq()?..).zip(records) {
             if seq.0 != expected {
@@ -374,7 +557,25 @@ impl Store for SledStore {
             batch.insert(&seq.key(), bytes.as_slice());
         }
         self.log.apply_batch(batch).map_err(|e| engine(&self.dir, e))?;
-        self.meta.insert(HEAD_KEY, codec::encode(&(head.seq.0, head.hash.0, head.time.0))).map_err(|e| engine(&self.dir, e))?;
+        self.sync()?;
+        // Only what sled holds durably is acknowledged: the witness is written after the sync.
+        self.acknowledge(head)
+    }
+
+    fn acknowledge(&mut self, head: &Head) -> Result<(), StoreError> {
+        self.refuse_if_read_only()?;
+        SledStore::acknowledge(self, head)
+    }
+
+    fn discard_after(&mut self, keep: Option<Seq>) -> Result<(), StoreError> {
+        self.refuse_if_read_only()?;
+        let from = keep.map_or(Seq(0), |k| k.next());
+        let mut batch = sled::Batch::default();
+        for entry in self.log.range(from.key()..) {
+            let (k, _) = entry.map_err(|e| engine(&self.dir, e))?;
+            batch.remove(k);
+        }
+        self.log.apply_batch(batch).map_err(|e| engine(&self.dir, e))?;
         self.sync()
     }
 
@@ -399,6 +600,14 @@ impl Store for SledStore {
     }
 
     fn stored_head(&self) -> Result<Option<Head>, StoreError> {
+        if self.witness.exists() {
+            return self.witness.read();
+        }
+        if !self.legacy {
+            // A format 2 store is created with its witness: without it, nothing vouches for the end
+            // of the log.
+            return Err(StoreError::HeadUnreadable(format!("the acknowledged head ({WITNESS_FILE}) is missing")));
+        }
         let Some(v) = self.meta.get(HEAD_KEY).map_err(|e| engine(&self.dir, e))? else { return Ok(None) };
         let unreadable = |e: codec::CodecError| StoreError::HeadUnreadable(e.to_string());
         // 48 bytes: seq, hash, time. Stores written before the head carried its time hold 40 bytes
@@ -417,6 +626,7 @@ impl Store for SledStore {
     }
 
     fn derived_write(&mut self, puts: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), StoreError> {
+        self.refuse_if_read_only()?;
         let mut batch = sled::Batch::default();
         for (k, v) in puts {
             match v {
@@ -438,6 +648,199 @@ impl Store for SledStore {
     }
 
     fn derived_clear(&mut self) -> Result<(), StoreError> {
+        self.refuse_if_read_only()?;
         self.derived.clear().map_err(|e| engine(&self.dir, e))
+    }
+}
+
+/// The acknowledged head, kept outside sled's files so that sled's own recovery (after damage, or
+/// after someone cut its files) cannot roll it back together with the log.
+///
+/// The file holds two slots of [`SLOT`] bytes, at offsets 0 and 512 (different disk sectors). Each
+/// write goes to the slot not holding the newest head, with a counter one higher, and is fdatasynced
+/// before the append is acknowledged. A crash can tear at most the slot being written; the other still
+/// holds the previous head. A slot: magic `CLWITNES` (8) ‖ counter u64 LE ‖ seq u64 LE ‖ hash (32) ‖
+/// time i64 LE (µs) ‖ check (8) ‖ zeroes (8); the check is the first 8 bytes of BLAKE3
+/// `derive_key("commitment-ledger 2026-11-29 acknowledged head v1", the 64 bytes before it)`.
+#[derive(Debug)]
+pub struct Witness {
+    path: PathBuf,
+    file: Option<File>,
+    /// The newest valid slot: its counter and index.
+    newest: Option<(u64, usize)>,
+}
+
+const SLOT: usize = 88;
+/// What a slot holds while nothing is acknowledged: seq `u64::MAX`, no record can have it.
+const NOTHING: Head = Head { seq: Seq(u64::MAX), hash: Hash::ZERO, time: Timestamp(0) };
+const SLOT_OFFSETS: [u64; 2] = [0, 512];
+const WITNESS_MAGIC: &[u8; 8] = b"CLWITNES";
+/// The BLAKE3 context of a witness slot's check.
+pub const WITNESS_CONTEXT: &str = "commitment-ledger 2026-11-29 acknowledged head v1";
+
+fn slot_check(body: &[u8]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&blake3::derive_key(WITNESS_CONTEXT, body)[..8]);
+    out
+}
+
+fn encode_slot(counter: u64, head: &Head) -> [u8; SLOT] {
+    let mut s = [0u8; SLOT];
+    s[..8].copy_from_slice(WITNESS_MAGIC);
+    s[8..16].copy_from_slice(&counter.to_le_bytes());
+    s[16..24].copy_from_slice(&head.seq.0.to_le_bytes());
+    s[24..56].copy_from_slice(&head.hash.0);
+    s[56..64].copy_from_slice(&head.time.0.to_le_bytes());
+    let check = slot_check(&s[..64]);
+    s[64..72].copy_from_slice(&check);
+    s
+}
+
+/// A slot's counter and head, if it is a whole, valid slot.
+fn decode_slot(s: &[u8]) -> Option<(u64, Head)> {
+    if s.len() < SLOT || &s[..8] != WITNESS_MAGIC || s[64..72] != slot_check(&s[..64]) {
+        return None;
+    }
+    let u64_at = |i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or_default());
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&s[24..56]);
+    Some((u64_at(8), Head { seq: Seq(u64_at(16)), hash: Hash(hash), time: Timestamp(u64_at(56) as i64) }))
+}
+
+impl Witness {
+    /// Opens the witness file for reading only.
+    pub fn open_read_only(path: &Path) -> Result<Witness, StoreError> {
+        let file = match File::open(path) {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(path)(e)),
+        };
+        let mut w = Witness { path: path.to_path_buf(), file, newest: None };
+        w.newest = w.slots()?.into_iter().enumerate().filter_map(|(i, s)| s.map(|(c, _)| (c, i))).max();
+        Ok(w)
+    }
+
+    /// Opens the witness file if it exists (for reading and, on a writable directory, writing).
+    pub fn open(path: &Path) -> Result<Witness, StoreError> {
+        let file = match std::fs::OpenOptions::new().read(true).write(true).open(path) {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
+                Some(File::open(path).map_err(io(path))?)
+            }
+            Err(e) => return Err(io(path)(e)),
+        };
+        let mut w = Witness { path: path.to_path_buf(), file, newest: None };
+        w.newest = w.slots()?.into_iter().enumerate().filter_map(|(i, s)| s.map(|(c, _)| (c, i))).max();
+        Ok(w)
+    }
+
+    /// Whether the file exists.
+    pub fn exists(&self) -> bool {
+        self.file.is_some()
+    }
+
+    fn slots(&self) -> Result<[Option<(u64, Head)>; 2], StoreError> {
+        let Some(file) = &self.file else { return Ok([None, None]) };
+        let mut out = [None, None];
+        for (i, offset) in SLOT_OFFSETS.iter().enumerate() {
+            let mut buf = [0u8; SLOT];
+            match read_exact_at(file, &mut buf, *offset) {
+                Ok(()) => out[i] = decode_slot(&buf),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+                Err(e) => return Err(io(&self.path)(e)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The acknowledged head: none if the file does not exist; an error if it exists but holds no
+    /// valid slot (it was damaged or rewritten).
+    pub fn read(&self) -> Result<Option<Head>, StoreError> {
+        if self.file.is_none() {
+            return Ok(None);
+        }
+        let slots = self.slots()?;
+        match slots.iter().flatten().max_by_key(|(c, _)| *c) {
+            Some((_, head)) if *head == NOTHING => Ok(None),
+            Some((_, head)) => Ok(Some(*head)),
+            None => Err(StoreError::HeadUnreadable(format!(
+                "{} holds no valid acknowledged head (damaged or rewritten)",
+                self.path.display()
+            ))),
+        }
+    }
+
+    /// Records that nothing is acknowledged yet (a new store), durably.
+    pub fn write_nothing(&mut self) -> Result<(), StoreError> {
+        self.write(&NOTHING)
+    }
+
+    /// Writes a new acknowledged head into the older slot and makes it durable.
+    pub fn write(&mut self, head: &Head) -> Result<(), StoreError> {
+        if self.file.is_none() {
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&self.path)
+                .map_err(io(&self.path))?;
+            f.set_len(SLOT_OFFSETS[1] + SLOT as u64).map_err(io(&self.path))?;
+            self.file = Some(f);
+        }
+        let (counter, slot) = match self.newest {
+            Some((c, i)) => (c + 1, 1 - i),
+            None => (1, 0),
+        };
+        let bytes = encode_slot(counter, head);
+        let file = self.file.as_ref().ok_or_else(|| StoreError::Engine("the witness file is not open".into()))?;
+        write_all_at(file, &bytes, SLOT_OFFSETS[slot]).map_err(io(&self.path))?;
+        file.sync_data().map_err(io(&self.path))?;
+        self.newest = Some((counter, slot));
+        Ok(())
+    }
+}
+
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, offset)
+}
+
+fn write_all_at(file: &File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(buf, offset)
+}
+
+#[cfg(test)]
+mod witness_tests {
+    use super::*;
+
+    fn head(n: u64) -> Head {
+        Head { seq: Seq(n), hash: Hash([n as u8; 32]), time: Timestamp(n as i64 * 1000) }
+    }
+
+    #[test]
+    fn the_newest_valid_slot_wins_and_a_torn_slot_leaves_the_previous_head() {
+        let dir = std::env::temp_dir().join(format!("witness-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(WITNESS_FILE);
+        let mut w = Witness::open(&path).unwrap();
+        assert_eq!(w.read().unwrap(), None);
+        for n in 1..=5 {
+            w.write(&head(n)).unwrap();
+            assert_eq!(Witness::open(&path).unwrap().read().unwrap(), Some(head(n)));
+        }
+        // Head 5 went to slot 0 (counters 1, 3, 5 in slot 0): tear it, and head 4 is what remains.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[30] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(Witness::open(&path).unwrap().read().unwrap(), Some(head(4)));
+        // Both slots damaged: unreadable, never "no head".
+        bytes[512 + 30] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(Witness::open(&path).unwrap().read(), Err(StoreError::HeadUnreadable(_))));
+        // Writing after damage goes on from the valid slot's counter.
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -13,8 +13,8 @@ use crate::event::{
 use crate::ids::{ActorId, AreaId, Code, ItemId, Seq, SourceId, StreamId, StreamVersion};
 use crate::record::Record;
 use crate::vocab::{Kind, Role};
-use serde::{Deserialize, Serialize};
 use imbl::OrdMap;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -600,5 +600,560 @@ impl<I: ItemFold> Facts for State<I> {
     }
     fn item(&self, id: &ItemId) -> Option<&ItemCore> {
         self.items.get(id).map(|i| i.core())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Fold tests: given records, the registry and the item fields they leave; snapshots; the two
+    //! kinds of item fold agreeing on the core.
+
+    use super::*;
+    use crate::event::{
+        ActorRegistered, CommitmentAmended, CommitmentReassigned, EntryCorrected, IndicatorRecorded, ProgressReported,
+        StatusChanged,
+    };
+    use crate::record::Hash;
+    use crate::vocab::{SourceKind, Vocabulary};
+
+    /// 2024-05-10T01:00:00Z: the time of record 0; each later record is a second later.
+    const T0: i64 = 1_715_302_800_000_000;
+
+    fn a(id: &str) -> ActorId {
+        ActorId::new(id).unwrap()
+    }
+    fn it(id: &str) -> ItemId {
+        ItemId::new(id).unwrap()
+    }
+    fn area(id: &str) -> AreaId {
+        AreaId::new(id).unwrap()
+    }
+    fn src(id: &str) -> SourceId {
+        SourceId::new(id).unwrap()
+    }
+    fn code(c: &str) -> Code {
+        Code::new(c).unwrap()
+    }
+    fn pos(next: u64, last: u64) -> StreamPos {
+        StreamPos { next: StreamVersion(next), last: Some(Seq(last)) }
+    }
+
+    /// A log folded as it grows, into a full state and a core-only state.
+    struct Log {
+        full: State,
+        core: State<ItemCore>,
+        records: Vec<Record>,
+    }
+
+    impl Log {
+        fn new() -> Log {
+            Log { full: State::default(), core: State::default(), records: Vec::new() }
+        }
+
+        /// Appends a record of `event` by `who` (next seq, its stream's position, a second after the
+        /// last) and folds it into both states.
+        fn add(&mut self, who: &str, event: Event) -> Record {
+            let seq = Seq(self.records.len() as u64);
+            let stream = event.stream();
+            let pos = self.full.stream_pos(&stream);
+            let rec = Record {
+                seq,
+                prev: Hash::ZERO,
+                time: Timestamp(T0 + seq.0 as i64 * 1_000_000),
+                actor: a(who),
+                stream,
+                stream_version: pos.next,
+                stream_prev: pos.last,
+                event_version: event.event_type().version(),
+                event,
+                signature: None,
+            };
+            self.full.apply(&rec);
+            self.core.apply(&rec);
+            self.records.push(rec.clone());
+            rec
+        }
+
+        fn item(&self, id: &str) -> &ItemState {
+            self.full.get(&it(id)).unwrap_or_else(|| panic!("no item {id}"))
+        }
+    }
+
+    fn opened() -> LedgerOpened {
+        LedgerOpened {
+            title: "台账".into(),
+            origin: "test.example/commitments".into(),
+            utc_offset_minutes: 480,
+            admin: a("admin"),
+            admin_name: "管理员".into(),
+            vocabulary: Vocabulary::default_v1(),
+        }
+    }
+
+    fn actor(id: &str, role: Role) -> Event {
+        Event::ActorRegistered(ActorRegistered { id: a(id), name: format!("{id}单位"), name_en: None, role })
+    }
+
+    fn area_registered(id: &str) -> AreaRegistered {
+        AreaRegistered { id: area(id), name: format!("{id}领域"), name_en: Some(id.into()) }
+    }
+
+    fn source_recorded(id: &str) -> SourceRecorded {
+        SourceRecorded {
+            id: src(id),
+            kind: SourceKind::Reply,
+            number: Some("0771".into()),
+            title: "答复".into(),
+            title_en: None,
+            session: None,
+            date: Date::Day(2024, 5, 1),
+            issuer: a("admin"),
+            addressee: Some(a("lijing")),
+            contributors: vec![a("drc")],
+            digest: None,
+        }
+    }
+
+    fn commitment(id: &str, source: Option<&str>) -> CommitmentRecorded {
+        CommitmentRecorded {
+            id: it(id),
+            source: source.map(src),
+            section: Some("一".into()),
+            area: area("finance"),
+            lead: a("fin"),
+            partners: vec![a("macao")],
+            title: format!("承诺{id}"),
+            title_en: None,
+            text: format!("关于{id}的承诺原文。"),
+            kind: Kind::Planned,
+            status: code("planned"),
+            on: None,
+            due: Some(Date::Year(2025)),
+        }
+    }
+
+    fn progress(item: &str, text: &str) -> Event {
+        Event::ProgressReported(ProgressReported {
+            item: it(item),
+            text: text.into(),
+            on: Date::Month(2024, 4),
+            evidence: Some("京科发〔2024〕12号".into()),
+        })
+    }
+
+    fn status(item: &str, from: &str, to: &str) -> Event {
+        Event::StatusChanged(StatusChanged {
+            item: it(item),
+            from: code(from),
+            to: code(to),
+            reason: format!("{from}→{to}"),
+            on: None,
+        })
+    }
+
+    fn figure(item: &str, name: &str, value: &str, unit: &str) -> Event {
+        Event::IndicatorRecorded(IndicatorRecorded {
+            item: it(item),
+            name: name.into(),
+            value: value.into(),
+            unit: Some(unit.into()),
+            approximate: false,
+            as_of: None,
+        })
+    }
+
+    fn corrected(item: &str, entry: u64, text: Option<&str>, value: Option<&str>) -> Event {
+        Event::EntryCorrected(EntryCorrected {
+            item: it(item),
+            entry: StreamVersion(entry),
+            text: text.map(str::to_string),
+            value: value.map(str::to_string),
+            reason: "更正".into(),
+        })
+    }
+
+    fn reassigned(item: &str, from: &str, lead: &str, partners: Option<&[&str]>) -> Event {
+        Event::CommitmentReassigned(CommitmentReassigned {
+            item: it(item),
+            from: a(from),
+            lead: a(lead),
+            partners: partners.map(|p| p.iter().map(|x| a(x)).collect()),
+            reason: "调整".into(),
+        })
+    }
+
+    /// Record 0 (seq 0), fin, drc, macao, lijing (1 to 4), the area finance (5), the source reply-1 (6).
+    fn registered() -> Log {
+        let mut log = Log::new();
+        log.add("admin", Event::LedgerOpened(opened()));
+        for (id, role) in [("fin", Role::Department), ("drc", Role::Department)] {
+            log.add("admin", actor(id, role));
+        }
+        log.add("admin", actor("macao", Role::Counterpart));
+        log.add("admin", actor("lijing", Role::Deputy));
+        log.add("admin", Event::AreaRegistered(area_registered("finance")));
+        log.add("admin", Event::SourceRecorded(source_recorded("reply-1")));
+        log
+    }
+
+    /// [`registered`], then `bonds` from reply-1 (seq 7) and `lab` from no source (8).
+    fn with_items() -> Log {
+        let mut log = registered();
+        log.add("admin", Event::CommitmentRecorded(commitment("bonds", Some("reply-1"))));
+        log.add("admin", Event::CommitmentRecorded(commitment("lab", None)));
+        log
+    }
+
+    /// [`with_items`], then every kind of item and source record.
+    fn every_kind() -> Log {
+        let mut log = with_items();
+        log.add("fin", progress("bonds", "第一次报告"));
+        log.add("fin", figure("bonds", "企业数", "4", "家"));
+        log.add("fin", status("bonds", "planned", "in_progress"));
+        log.add(
+            "admin",
+            Event::CommitmentAmended(CommitmentAmended {
+                item: it("lab"),
+                title: Some("新标题".into()),
+                title_en: None,
+                text: None,
+                due: None,
+                area: Some(area("health")),
+                reason: "更正".into(),
+            }),
+        );
+        log.add("admin", reassigned("lab", "fin", "drc", Some(&["fin"])));
+        log.add("macao", corrected("bonds", 2, None, Some("5")));
+        log.add(
+            "lijing",
+            Event::FeedbackRecorded(FeedbackRecorded {
+                source: src("reply-1"),
+                verdict: code("satisfied"),
+                text: None,
+                on: None,
+            }),
+        );
+        log.add(
+            "admin",
+            Event::SourceCategorized(SourceCategorized { source: src("reply-1"), category: code("b"), reason: None }),
+        );
+        log
+    }
+
+    #[test]
+    fn the_opening_sets_the_ledger_and_registers_its_administrator() {
+        let mut log = Log::new();
+        assert_eq!((log.full.registry().info(), log.full.registry().utc_offset()), (None, 0));
+        let rec = log.add("admin", Event::LedgerOpened(opened()));
+        let reg = log.full.registry();
+        assert_eq!(reg.ledger, Some(LedgerInfo { opened: opened(), time: rec.time }));
+        assert_eq!(reg.utc_offset(), 480);
+        assert_eq!(reg.ledger_pos, pos(1, 0));
+        assert_eq!(
+            reg.actors[&a("admin")],
+            ActorState {
+                id: a("admin"),
+                name: "管理员".into(),
+                name_en: None,
+                role: Role::Admin,
+                pos: StreamPos::default(),
+            },
+            "the administrator's own stream has no record: record 0 is in the ledger stream"
+        );
+    }
+
+    #[test]
+    fn registrations_start_their_streams() {
+        let log = registered();
+        let reg = log.full.registry();
+        let fin =
+            ActorState {
+                id: a("fin"), name: "fin单位".into(), name_en: None, role: Role::Department, pos: pos(1, 1)
+            };
+        assert_eq!(reg.actors[&a("fin")], fin);
+        assert_eq!(reg.actors[&a("lijing")].role, Role::Deputy);
+        assert_eq!(reg.areas[&area("finance")], AreaState { area: area_registered("finance"), pos: pos(1, 5) });
+        let source = SourceState {
+            source: source_recorded("reply-1"),
+            items: 0,
+            category: None,
+            feedback: Vec::new(),
+            pos: pos(1, 6),
+        };
+        assert_eq!(reg.sources[&src("reply-1")], source);
+        assert_eq!(reg.ledger_pos, pos(1, 0), "registrations do not move the ledger stream");
+    }
+
+    #[test]
+    fn a_recorded_item_starts_from_its_event() {
+        let log = with_items();
+        let rec = &log.records[7];
+        let e = commitment("bonds", Some("reply-1"));
+        let expected = ItemState {
+            id: it("bonds"),
+            core: ItemCore {
+                area: area("finance"),
+                lead: a("fin"),
+                partners: vec![a("macao")],
+                status: code("planned"),
+                pos: pos(1, 7),
+            },
+            source: Some(src("reply-1")),
+            section: Some("一".into()),
+            title: e.title.clone(),
+            title_en: None,
+            text: e.text.clone(),
+            text_seq: Seq(7),
+            kind: Kind::Planned,
+            on: None,
+            due: Some(Date::Year(2025)),
+            status_reason: None,
+            status_seq: Seq(7),
+            latest_progress: None,
+            progress_reports: 0,
+            indicators: Vec::new(),
+            corrections: Vec::new(),
+            amendments: 0,
+            reassignments: 0,
+            created: rec.time,
+            updated: rec.time,
+        };
+        assert_eq!(log.item("bonds"), &expected);
+        assert_eq!((log.full.len(), log.full.is_empty()), (2, false));
+    }
+
+    #[test]
+    fn an_item_from_a_source_counts_towards_it_without_moving_its_stream() {
+        let log = with_items();
+        let reply = &log.full.registry().sources[&src("reply-1")];
+        assert_eq!(reply.items, 1, "bonds comes from reply-1, lab from no source");
+        assert_eq!(reply.pos, pos(1, 6));
+    }
+
+    #[test]
+    fn progress_becomes_the_latest_report_with_its_entry() {
+        let mut log = with_items();
+        log.add("fin", progress("bonds", "第一次"));
+        let second = log.add("macao", progress("bonds", "第二次"));
+        let bonds = log.item("bonds");
+        assert_eq!(bonds.progress_reports, 2);
+        assert_eq!(
+            bonds.latest_progress,
+            Some(Progress {
+                text: "第二次".into(),
+                on: Date::Month(2024, 4),
+                evidence: Some("京科发〔2024〕12号".into()),
+                actor: a("macao"),
+                seq: second.seq,
+                entry: StreamVersion(2),
+            })
+        );
+        assert_eq!(bonds.core.pos, pos(3, second.seq.0));
+        assert_eq!((bonds.created, bonds.updated), (log.records[7].time, second.time));
+    }
+
+    #[test]
+    fn a_status_change_sets_the_status_its_reason_and_its_seq() {
+        let mut log = with_items();
+        let rec = log.add("fin", status("bonds", "planned", "stalled"));
+        let bonds = log.item("bonds");
+        assert_eq!(bonds.core.status, code("stalled"));
+        assert_eq!(bonds.status_reason.as_deref(), Some("planned→stalled"));
+        assert_eq!(bonds.status_seq, rec.seq);
+        assert_eq!(log.item("lab").core.status, code("planned"), "another item is untouched");
+    }
+
+    #[test]
+    fn figures_keep_their_history_by_name_in_the_order_first_stated() {
+        let mut log = with_items();
+        let first = log.add("fin", figure("bonds", "企业数", "4", "家"));
+        log.add("fin", figure("bonds", "债券总额", "2300000000", "USD"));
+        let third = log.add("fin", figure("bonds", "企业数", "5", "户"));
+        let bonds = log.item("bonds");
+        let names: Vec<&str> = bonds.indicators.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["企业数", "债券总额"]);
+        let firms = &bonds.indicators[0];
+        assert_eq!(firms.unit.as_deref(), Some("户"), "the unit of the latest value");
+        let history: Vec<(&str, Seq, StreamVersion)> =
+            firms.history.iter().map(|h| (h.value.as_str(), h.seq, h.entry)).collect();
+        assert_eq!(history, [("4", first.seq, StreamVersion(1)), ("5", third.seq, StreamVersion(3))]);
+    }
+
+    #[test]
+    fn an_amendment_changes_only_what_it_names() {
+        let mut log = with_items();
+        let before = log.item("bonds").clone();
+        let amended = |title_en: Option<&str>, text: Option<&str>| {
+            Event::CommitmentAmended(CommitmentAmended {
+                item: it("bonds"),
+                title: None,
+                title_en: title_en.map(str::to_string),
+                text: text.map(str::to_string),
+                due: None,
+                area: None,
+                reason: "更正".into(),
+            })
+        };
+        log.add("admin", amended(Some("Bonds"), None));
+        let after = log.item("bonds");
+        assert_eq!(after.title_en.as_deref(), Some("Bonds"));
+        assert_eq!((&after.title, &after.text, after.text_seq), (&before.title, &before.text, before.text_seq));
+        assert_eq!((after.due, &after.core.area, after.amendments), (before.due, &before.core.area, 1));
+        let rec = log.add("admin", amended(None, Some("新的措辞。")));
+        let after = log.item("bonds");
+        assert_eq!((after.text.as_str(), after.text_seq, after.amendments), ("新的措辞。", rec.seq, 2));
+        assert_eq!(after.title_en.as_deref(), Some("Bonds"), "an amendment without title-en keeps it");
+    }
+
+    #[test]
+    fn an_amendment_of_the_area_or_due_date_changes_them() {
+        let log = every_kind();
+        let lab = log.item("lab");
+        assert_eq!((&lab.core.area, lab.title.as_str(), lab.due), (&area("health"), "新标题", Some(Date::Year(2025))));
+    }
+
+    #[test]
+    fn a_reassignment_changes_the_lead_and_the_partners_if_given() {
+        let mut log = with_items();
+        log.add("admin", reassigned("bonds", "fin", "drc", None));
+        let bonds = log.item("bonds");
+        assert_eq!((&bonds.core.lead, &bonds.core.partners, bonds.reassignments), (&a("drc"), &vec![a("macao")], 1));
+        log.add("admin", reassigned("bonds", "drc", "fin", Some(&["drc"])));
+        let bonds = log.item("bonds");
+        assert_eq!((&bonds.core.lead, &bonds.core.partners, bonds.reassignments), (&a("fin"), &vec![a("drc")], 2));
+    }
+
+    #[test]
+    fn a_correction_changes_the_entry_it_names_and_only_that() {
+        let mut log = with_items();
+        log.add("fin", progress("bonds", "第一次")); // entry 1
+        log.add("fin", figure("bonds", "企业数", "4", "家")); // entry 2
+        log.add("fin", progress("bonds", "第二次")); // entry 3
+        log.add("fin", figure("bonds", "企业数", "4", "家")); // entry 4
+        log.add("fin", corrected("bonds", 1, Some("第一次（更正）"), None));
+        assert_eq!(log.item("bonds").latest_progress.as_ref().unwrap().text, "第二次", "entry 1 is not the latest");
+        log.add("fin", corrected("bonds", 3, Some("第二次（更正）"), None));
+        log.add("fin", corrected("bonds", 2, None, Some("5")));
+        let bonds = log.item("bonds");
+        assert_eq!(bonds.latest_progress.as_ref().unwrap().text, "第二次（更正）");
+        let values: Vec<&str> = bonds.indicators[0].history.iter().map(|h| h.value.as_str()).collect();
+        assert_eq!(values, ["5", "4"], "entry 2 corrected, entry 4 (the same value) kept");
+        let corrections: Vec<(u64, Seq)> = bonds.corrections.iter().map(|c| (c.entry.0, c.seq)).collect();
+        assert_eq!(corrections, [(1, Seq(13)), (3, Seq(14)), (2, Seq(15))]);
+        assert_eq!(bonds.core.pos.next, StreamVersion(8));
+    }
+
+    #[test]
+    fn feedback_and_categories_fold_into_their_source() {
+        let log = every_kind();
+        let reply = &log.full.registry().sources[&src("reply-1")];
+        let verdicts: Vec<(&str, Seq)> = reply.feedback.iter().map(|(f, s)| (f.verdict.as_str(), *s)).collect();
+        assert_eq!(verdicts, [("satisfied", Seq(15))]);
+        assert_eq!(reply.category.as_ref().map(|(c, s)| (c.category.as_str(), *s)), Some(("b", Seq(16))));
+        assert_eq!(reply.pos, pos(3, 16));
+        let mut log = log;
+        log.add(
+            "admin",
+            Event::SourceCategorized(SourceCategorized { source: src("reply-1"), category: code("a"), reason: None }),
+        );
+        let reply = &log.full.registry().sources[&src("reply-1")];
+        assert_eq!(reply.category.as_ref().map(|(c, s)| (c.category.as_str(), *s)), Some(("a", Seq(17))), "replaced");
+    }
+
+    #[test]
+    fn every_record_moves_its_streams_position() {
+        let log = every_kind();
+        let at = |s: StreamId| log.full.stream_pos(&s);
+        assert_eq!(at(StreamId::Ledger), pos(1, 0));
+        assert_eq!(at(StreamId::Actor(a("drc"))), pos(1, 2));
+        assert_eq!(at(StreamId::Area(area("finance"))), pos(1, 5));
+        assert_eq!(at(StreamId::Source(src("reply-1"))), pos(3, 16));
+        assert_eq!(at(StreamId::Item(it("bonds"))), pos(5, 14));
+        assert_eq!(at(StreamId::Item(it("lab"))), pos(3, 13));
+        for unknown in [StreamId::Actor(a("ghost")), StreamId::Item(it("ghost")), StreamId::Source(src("ghost"))] {
+            assert_eq!(at(unknown), StreamPos::default());
+        }
+        // Each record's stream version and previous seq are what the fold said before it.
+        let mut st = State::<ItemCore>::default();
+        for rec in &log.records {
+            assert_eq!(st.stream_pos(&rec.stream), StreamPos { next: rec.stream_version, last: rec.stream_prev });
+            st.apply(rec);
+        }
+    }
+
+    #[test]
+    fn clones_are_independent_snapshots() {
+        let mut log = every_kind();
+        let snapshot = log.full.clone();
+        let (registry, items) = (snapshot.registry().clone(), snapshot.items().cloned().collect::<Vec<_>>());
+        log.add("fin", progress("bonds", "快照之后"));
+        log.add("fin", status("bonds", "in_progress", "delivered"));
+        log.add("admin", actor("new", Role::Department));
+        log.add("admin", Event::CommitmentRecorded(commitment("new-item", Some("reply-1"))));
+        assert_eq!(snapshot.registry(), &registry);
+        assert_eq!(snapshot.items().cloned().collect::<Vec<_>>(), items);
+        assert!(!snapshot.contains(&it("new-item")));
+        assert_eq!(snapshot.get(&it("bonds")).unwrap().core.status, code("in_progress"));
+        assert_eq!(log.item("bonds").core.status, code("delivered"));
+        assert_eq!(log.full.registry().sources[&src("reply-1")].items, 2);
+        // And the other way: a clone of the snapshot moving on leaves the snapshot as it was.
+        let mut moved = Log { full: snapshot.clone(), ..every_kind() };
+        moved.add("drc", progress("lab", "另一条路"));
+        assert_eq!(moved.item("lab").progress_reports, 1);
+        assert_eq!(snapshot.get(&it("lab")).unwrap().progress_reports, 0);
+        assert_eq!(log.item("lab").progress_reports, 0);
+    }
+
+    #[test]
+    fn a_record_of_an_item_the_state_does_not_hold_is_ignored() {
+        let log = with_items();
+        let mut st = log.full.clone();
+        st.clear_items();
+        assert!(st.is_empty());
+        let mut next = with_items();
+        let rec = next.add("fin", progress("bonds", "未加载"));
+        st.apply(&rec);
+        assert!(!st.contains(&it("bonds")), "a lazily loaded state must hold the item first");
+        st.insert(it("bonds"), log.item("bonds").clone());
+        st.apply(&rec);
+        assert_eq!(st.get(&it("bonds")), next.full.get(&it("bonds")));
+        st.set_registry(Registry::default());
+        assert_eq!(st.registry(), &Registry::default());
+    }
+
+    #[test]
+    fn the_registry_is_affected_by_records_outside_items_and_items_from_a_source() {
+        let log = every_kind();
+        let affected: Vec<u64> = log.records.iter().filter(|r| Registry::is_affected_by(r)).map(|r| r.seq.0).collect();
+        assert_eq!(affected, [0, 1, 2, 3, 4, 5, 6, 7, 15, 16], "item 8 (lab) has no source; 9 to 14 are item updates");
+        // And what it says is what folding does: the registry moves exactly on those records.
+        let mut st = State::<ItemCore>::default();
+        for rec in &log.records {
+            let before = st.registry().clone();
+            st.apply(rec);
+            assert_eq!(st.registry() != &before, Registry::is_affected_by(rec), "record {}", rec.seq);
+        }
+    }
+
+    #[test]
+    fn core_and_full_states_agree_on_the_core() {
+        let log = every_kind();
+        assert_eq!(log.core.registry(), log.full.registry());
+        assert_eq!(log.core.len(), log.full.len());
+        for item in log.full.items() {
+            assert_eq!(log.core.get(&item.id), Some(&item.core), "{}", item.id);
+            assert_eq!(Facts::item(&log.core, &item.id), Facts::item(&log.full, &item.id));
+        }
+        let lab = log.core.get(&it("lab")).unwrap();
+        assert_eq!((&lab.lead, &lab.partners, &lab.area), (&a("drc"), &vec![a("fin")], &area("health")));
+        assert_eq!(log.core.get(&it("bonds")).unwrap().status, code("in_progress"));
+    }
+
+    #[test]
+    fn an_item_involves_its_lead_and_partners() {
+        let log = with_items();
+        let bonds = &log.item("bonds").core;
+        assert!(bonds.involves(&a("fin")) && bonds.involves(&a("macao")));
+        assert!(!bonds.involves(&a("drc")) && !bonds.involves(&a("admin")));
     }
 }

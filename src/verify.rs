@@ -86,7 +86,9 @@ pub enum Problem {
     },
     /// The event was not allowed when it was appended.
     Illegal(Rejection),
-    /// The store acknowledged a head beyond the end of the log: newest records were removed.
+    /// The log holds no record at all: not even record 0, which every ledger has.
+    Empty,
+    /// The store acknowledged a head beyond the end of the log: acknowledged records are missing.
     Truncated {
         /// The acknowledged head's seq.
         acknowledged: u64,
@@ -112,6 +114,8 @@ pub enum Problem {
     },
     /// The record at the acknowledged head's seq does not have the acknowledged hash.
     HeadMismatch {
+        /// The acknowledged seq.
+        seq: u64,
         /// The acknowledged hash.
         acknowledged: Hash,
         /// The hash of the record found.
@@ -133,6 +137,7 @@ impl Problem {
             Problem::WrongStream { .. } => "wrong_stream",
             Problem::StreamBroken { .. } => "stream_broken",
             Problem::Illegal(_) => "illegal_event",
+            Problem::Empty => "empty",
             Problem::Truncated { .. } => "truncated",
             Problem::BadLine { .. } => "bad_line",
             Problem::Changed { .. } => "changed",
@@ -176,9 +181,12 @@ impl fmt::Display for Problem {
                 found_prev.map_or("nothing".into(), |s| format!("record {s}")),
             ),
             Problem::Illegal(r) => write!(f, "the event was not allowed when appended: {r}"),
+            Problem::Empty => {
+                f.write_str("the log holds no records, not even record 0 (the ledger was emptied or never opened)")
+            }
             Problem::Truncated { acknowledged, records } => write!(
                 f,
-                "the store acknowledged record {acknowledged} but the log ends after {records} records: newest records were removed"
+                "acknowledged records missing: the ledger acknowledged record {acknowledged} but the log ends after {records} records"
             ),
             Problem::BadLine { why } => f.write_str(why),
             Problem::Changed { linked, hashes_to } => write!(
@@ -191,10 +199,12 @@ impl fmt::Display for Problem {
                     "the store's acknowledged head cannot be read ({why}): its last records cannot be vouched for"
                 )
             }
-            Problem::HeadMismatch { acknowledged, found } => {
+            Problem::HeadMismatch { seq, acknowledged, found } => {
                 write!(
                     f,
-                    "the store acknowledged this record with hash {acknowledged} but it hashes to {found}: it was changed"
+                    "the ledger acknowledged record {seq} with hash {acknowledged}, but record {seq} now hashes to \
+                     {found}: it is not the record that was acknowledged (it, or records before it, were rewritten \
+                     and re-chained)"
                 )
             }
         }
@@ -319,8 +329,10 @@ impl Verifier {
         let rec = decoded.map_err(|e| bad(Problem::Undecodable(e)))?;
         self.check(&rec).map_err(bad)?;
         if let Some(ack) = self.stored_head().filter(|a| a.seq == seq) {
+            // The record is not the one the ledger acknowledged. (The witness has its own check, so a
+            // careless edit of the head alone shows as an unreadable head instead.)
             if ack.hash != hash {
-                return Err(bad(Problem::HeadMismatch { acknowledged: ack.hash, found: hash }));
+                return Err(bad(Problem::HeadMismatch { seq: seq.0, acknowledged: ack.hash, found: hash }));
             }
             self.acknowledged_seen = true;
         }
@@ -388,9 +400,13 @@ impl Verifier {
     /// The report, after the last record (or after the first bad one).
     pub fn finish(self, bad: Option<Bad>) -> Report {
         let stored = self.stored_head();
+        // Problems of the head rather than of a record: every record verified.
+        let mut head_problem = None;
         let bad = bad.or_else(|| match &self.acknowledged {
+            _ if self.next == 0 => Some(Bad { seq: 0, problem: Problem::Empty }),
             Acknowledged::Unreadable(why) => {
-                Some(Bad { seq: self.next, problem: Problem::HeadUnreadable { why: why.clone() } })
+                head_problem = Some(Problem::HeadUnreadable { why: why.clone() });
+                None
             }
             _ => {
                 let ack = stored?;
@@ -413,14 +429,15 @@ impl Verifier {
             (None, Acknowledged::Store(None), _) => self.next,
             _ => 0,
         };
+        let problem = bad.as_ref().map(|b| &b.problem).or(head_problem.as_ref());
         Report {
-            ok: bad.is_none(),
+            ok: problem.is_none(),
             records: good,
             head: head.as_ref().map(|h| h.0.clone()),
             head_seq: head.map(|h| h.1),
             first_bad_seq: bad.as_ref().map(|b| b.seq),
-            problem: bad.as_ref().map(|b| b.problem.to_string()),
-            problem_kind: bad.as_ref().map(|b| b.problem.kind()),
+            problem: problem.map(|p| p.to_string()),
+            problem_kind: problem.map(|p| p.kind()),
             first_bad_line: None,
             unacknowledged,
         }

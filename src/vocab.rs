@@ -43,6 +43,14 @@ impl Kind {
     }
 }
 
+impl std::str::FromStr for Kind {
+    type Err = String;
+    /// [`Kind::parse`], refusing with the words it accepts.
+    fn from_str(s: &str) -> Result<Kind, String> {
+        Kind::parse(s).ok_or_else(|| format!("{s:?} is not a kind (planned, ongoing or achieved)"))
+    }
+}
+
 /// What an actor is, which decides what it may append.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,6 +95,15 @@ impl Role {
     }
 }
 
+impl std::str::FromStr for Role {
+    type Err = String;
+    /// [`Role::parse`], refusing with the words it accepts.
+    fn from_str(s: &str) -> Result<Role, String> {
+        Role::parse(s)
+            .ok_or_else(|| format!("{s:?} is not a role (admin, office, department, counterpart, deputy or auditor)"))
+    }
+}
+
 /// What kind of document a source is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -120,6 +137,15 @@ impl SourceKind {
         [SourceKind::Reply, SourceKind::Memorandum, SourceKind::Agreement, SourceKind::Meeting, SourceKind::Other]
             .into_iter()
             .find(|k| k.as_str() == s)
+    }
+}
+
+impl std::str::FromStr for SourceKind {
+    type Err = String;
+    /// [`SourceKind::parse`], refusing with the words it accepts.
+    fn from_str(s: &str) -> Result<SourceKind, String> {
+        SourceKind::parse(s)
+            .ok_or_else(|| format!("{s:?} is not a kind of source (reply, memorandum, agreement, meeting or other)"))
     }
 }
 

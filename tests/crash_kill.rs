@@ -6,7 +6,7 @@
 //! The child is this test binary run again with a filter for the hidden `crash_child` test. Cycles:
 //! `COMMITMENTS_CRASH_CYCLES` (default 100); seed: `COMMITMENTS_CRASH_SEED` (default: the time).
 
-use commitment_ledger::Until;
+use commitment_ledger::{TailDecision, Until};
 use commitment_ledger::{ActorId, AreaId, Command, Ledger, LedgerError, NewCommitment, Seq, SledStore, StoreError};
 use commitment_ledger::{Kind, Role, Vocabulary};
 #[allow(unused_imports)]
@@ -210,7 +210,7 @@ fn crash_cycles(cycles: u64) {
     create(dir.path());
     let exe = std::env::current_exe().expect("the test binary");
     let mut acked: BTreeMap<u64, String> = BTreeMap::new();
-    let (mut killed_busy, mut appends) = (0, 0);
+    let (mut killed_busy, mut appends, mut tails) = (0, 0, 0);
     let started = Instant::now();
     for cycle in 0..cycles {
         let mut child = Process::new(&exe)
@@ -266,6 +266,14 @@ fn crash_cycles(cycles: u64) {
         killed_busy += u64::from(n > 0);
         let context = format!("cycle {cycle} (after {n} acknowledged appends)");
         let mut ledger = check(dir.path(), &acked, &context);
+        // A kill between writing records and acknowledging them leaves an unacknowledged tail, which
+        // refuses appends until the operator decides; here the operator keeps it (it verified above).
+        if let Some((first, last)) = ledger.unacknowledged() {
+            let refused = ledger.append(&actor("fin"), progress("before the decision".into())).unwrap_err();
+            assert!(matches!(refused, LedgerError::UnacknowledgedTail { .. }), "{context}: {refused}");
+            assert_eq!(ledger.resolve_tail(TailDecision::Accept).expect("accepts"), Some((first, last)));
+            tails += 1;
+        }
         // Appending resumes in another process, continuing the log.
         let head = ledger.head().expect("not empty").seq.0;
         let a = ledger.append(&actor("fin"), progress(format!("parent after cycle {cycle}"))).expect("appends");
@@ -275,7 +283,8 @@ fn crash_cycles(cycles: u64) {
     }
     let ledger = check(dir.path(), &acked, "the end");
     eprintln!(
-        "{cycles} kills in {:.1}s: {killed_busy} while appending, {appends} appends acknowledged by children, {} records",
+        "{cycles} kills in {:.1}s: {killed_busy} while appending, {appends} appends acknowledged by children, \
+         {tails} unacknowledged tails accepted, {} records",
         started.elapsed().as_secs_f64(),
         ledger.head().map_or(0, |h| h.seq.0 + 1)
     );

@@ -5,7 +5,6 @@
 mod support;
 
 use commitment_ledger::Event;
-use commitment_ledger::Head;
 use commitment_ledger::{Hash, Ledger, MemStore, Record, Seq};
 use commitment_ledger::{ItemState, Registry};
 use serde_json::Value;
@@ -288,15 +287,31 @@ fn rewrite_suffix(raw: &Raw, from: u64, change: impl FnOnce(&mut Record)) {
         set_prev(&mut bytes, prev);
         raw.put(seq, &bytes);
     }
-    let head = Head { time: commitment_ledger::Timestamp(0), seq: Seq(n - 1), hash: Hash(record_hash(&bytes)) };
-    raw.meta.insert("head", commitment_ledger::encode_stored(&head)).unwrap();
 }
 
-/// Not caught by `verify` alone, by design: the chain is consistent again. Per-record signatures and
-/// checkpoints held outside the ledger (a later issue, see DESIGN.md "Audit") catch this rewrite. The
-/// test pins down what verify can and cannot see: if it starts failing, update DESIGN.md and this test.
+/// A suffix rewritten with recomputed hashes through sled alone is caught: the acknowledged head is
+/// kept outside sled's files, and the rewritten last record is not the one acknowledged.
 #[test]
-fn a_rewritten_suffix_with_recomputed_hashes_is_not_caught_by_verify_alone() {
+fn a_rewritten_suffix_is_caught_by_the_acknowledged_head() {
+    let f = Fixture::new();
+    let seq = figure_seq(&f);
+    let dir = f.tampered("rewritten", |raw| {
+        rewrite_suffix(raw, seq, |rec| {
+            let Event::IndicatorRecorded(e) = &mut rec.event else { unreachable!() };
+            e.value = "5".into();
+        })
+    });
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "head_mismatch", "{v}");
+    assert_eq!(first_bad(&v), f.last, "the last record is provably not the one acknowledged: {v}");
+}
+
+/// Not caught by `verify` alone, by design, when the insider also rewrites the witness (its format is
+/// documented): the chain and the head are consistent again. Per-record signatures and checkpoints held
+/// outside the ledger (the audit issue, see DESIGN.md "Audit") catch this rewrite. The test pins down
+/// what verify can and cannot see: if it starts failing, update the README and this test.
+#[test]
+fn a_rewritten_suffix_and_witness_are_not_caught_by_verify_alone() {
     let f = Fixture::new();
     let (_, original_head) = sound_head(&f.base);
     let seq = figure_seq(&f);
@@ -306,9 +321,13 @@ fn a_rewritten_suffix_with_recomputed_hashes_is_not_caught_by_verify_alone() {
             e.value = "5".into();
         })
     });
+    let last = Raw::open(&dir);
+    let hash = record_hash(&last.get(f.last));
+    last.close();
+    write_witness(&dir, f.last, hash);
     let (code, v) = verify(&dir);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["ok"], true, "verify alone cannot see a consistently rewritten suffix");
+    assert_eq!(v["ok"], true, "verify alone cannot see a consistently rewritten suffix and head");
     assert_eq!(v["records"], f.last + 1);
     // What an outside checkpoint would show: the head is not the head that was published.
     assert_ne!(v["head"].as_str().unwrap(), original_head);
@@ -440,33 +459,38 @@ fn a_ledger_whose_log_ends_before_its_acknowledged_head_refuses_appends() {
     assert_eq!(unsound(&dir)["problem_kind"], "head_mismatch");
 }
 
-/// Removing the stored head along with the newest records hides a truncation from verify alone: only
-/// a checkpoint held outside the ledger (a later issue, see DESIGN.md "Audit") shows it.
+/// Removing the newest records is caught even when sled's own copy of the head goes too: the
+/// acknowledged head lives outside sled's files. Only an insider who also rewrites the witness hides
+/// it from verify alone; a checkpoint held outside the ledger (the audit issue) shows that too.
 #[test]
-fn truncation_with_the_stored_head_removed_is_not_caught_by_verify_alone() {
+fn truncation_is_caught_by_the_witness_unless_the_witness_is_rewritten() {
     let f = Fixture::new();
-    let dir = f.tampered("no-head", |raw| {
-        raw.remove(f.last);
-        raw.meta.remove("head").unwrap().unwrap();
-    });
+    let dir = f.tampered("no-head", |raw| raw.remove(f.last));
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "truncated", "{v}");
+    assert!(v["problem"].as_str().unwrap().starts_with("acknowledged records missing"), "{v}");
+    assert_eq!(v["records"], f.last);
+    // The same log with a witness rewritten to its new end.
+    let last = Raw::open(&dir);
+    let hash = record_hash(&last.get(f.last - 1));
+    last.close();
+    write_witness(&dir, f.last - 1, hash);
     let (code, v) = verify(&dir);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["ok"], true);
     assert_eq!(v["records"], f.last);
 }
 
-/// A non-empty log without any acknowledged head has acknowledged nothing: every record is
-/// unacknowledged, which is the one hint verify can give of the removal above. (A regression in
-/// 123d2f6, fixed in 99bfe27.)
+/// A missing witness is a problem, never a note: without it nothing vouches for the end of the log.
 #[test]
-fn a_log_without_a_stored_head_reports_every_record_as_unacknowledged() {
+fn a_missing_witness_is_unsound() {
     let f = Fixture::new();
-    let dir = f.tampered("no-head", |raw| {
-        raw.meta.remove("head").unwrap().unwrap();
-    });
-    let (code, v) = verify(&dir);
-    assert_eq!(code, 0, "{v}");
-    assert_eq!(v["unacknowledged"], f.last + 1, "{v}");
+    let dir = f.copy("no-witness");
+    std::fs::remove_file(dir.join("acknowledged")).unwrap();
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "head_unreadable", "{v}");
+    assert!(v["problem"].as_str().unwrap().contains("missing"), "{v}");
+    let run = cli(&dir, &["--json", "progress", "sci-lab", "--text", "新进展", "--on", "2024-05-01"]);
+    assert_ne!(run.code, 0, "an append to a ledger without its acknowledged head is refused: {run:?}");
 }
 
 #[test]
@@ -504,14 +528,27 @@ fn a_bad_log_key_after_the_last_record_is_named_by_verify() {
 }
 
 #[test]
-fn an_unreadable_stored_head_is_reported_by_verify() {
+fn an_unreadable_witness_is_reported_by_verify() {
     let f = Fixture::new();
-    let dir = f.tampered("bad-head", |raw| {
-        raw.meta.insert("head", &b"xx"[..]).unwrap();
-    });
-    let (code, v) = verify(&dir);
-    assert_eq!(code, 1, "{v}");
-    assert_eq!(v["ok"], false, "{v}");
+    let dir = f.copy("bad-head");
+    std::fs::write(dir.join("acknowledged"), b"xx").unwrap();
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "head_unreadable", "{v}");
+    // One byte changed in the newest slot: the older slot's head is read instead, and it is not the
+    // log's end: the last record shows as unacknowledged, never as sound and acknowledged.
+    let dir = f.copy("torn-head");
+    let mut bytes = std::fs::read(dir.join("acknowledged")).unwrap();
+    let newest = if u64::from_le_bytes(bytes[8..16].try_into().unwrap())
+        > u64::from_le_bytes(bytes[520..528].try_into().unwrap())
+    {
+        0
+    } else {
+        512
+    };
+    bytes[newest + 20] ^= 1;
+    std::fs::write(dir.join("acknowledged"), &bytes).unwrap();
+    let (_, v) = verify(&dir);
+    assert!(v["ok"] == false || v["unacknowledged"].as_u64() > Some(0), "{v}");
 }
 
 #[test]

@@ -75,8 +75,10 @@ pub fn verifier(data: &[u8]) {
     }
     let report = v.finish(bad.clone());
     assert_eq!(report.records, accepted.len() as u64);
-    assert_eq!(report.ok, bad.is_none());
+    // An empty log is never sound: every ledger has record 0.
+    assert_eq!(report.ok, bad.is_none() && !accepted.is_empty());
     if accepted.is_empty() {
+        assert_eq!(report.problem_kind, bad.as_ref().map_or(Some("empty"), |b| Some(b.problem.kind())));
         return;
     }
     // The accepted prefix, stored as a ledger would have stored it.

@@ -5,24 +5,22 @@
 #[allow(dead_code)]
 mod workload;
 
-use commitment_ledger::{Clock, Command, Event, Ledger, MemStore, Record, Seq, StreamId, Timestamp};
-use commitment_ledger::{CoreState, ItemState, State};
-use commitment_ledger::{check, decide};
+use commitment_ledger::rules::{check, decide};
+use commitment_ledger::{Command, Event, ItemCore, ItemState, Ledger, ManualClock, MemStore, Record, Seq, State};
+use commitment_ledger::{StreamId, Timestamp};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-struct Fixed;
+const NOW: Timestamp = Timestamp(1_704_067_200_000_000);
 
-impl Clock for Fixed {
-    fn now(&self) -> Timestamp {
-        Timestamp(1_704_067_200_000_000)
-    }
+fn fixed() -> Box<ManualClock> {
+    Box::new(ManualClock::at(NOW))
 }
 
 fn ledger(events: usize) -> Ledger<MemStore> {
-    let mut l = Ledger::with_store(MemStore::new(), Box::new(Fixed)).expect("ledger");
+    let mut l = Ledger::with_store(MemStore::new(), fixed()).expect("ledger");
     let commands: Vec<_> = workload::Workload::new(1, "", true).take(events).collect();
     for chunk in commands.chunks(1000) {
         l.append_batch(chunk.to_vec()).expect("append");
@@ -43,8 +41,8 @@ fn records(l: &Ledger<MemStore>) -> Vec<Record> {
 fn rules(c: &mut Criterion) {
     let l = ledger(5_000);
     let recs = records(&l);
-    let mut state = State::default();
-    let mut core = CoreState::default();
+    let mut state: State = State::default();
+    let mut core: State<ItemCore> = State::default();
     for r in &recs {
         state.apply(r);
         core.apply(r);
@@ -56,14 +54,14 @@ fn rules(c: &mut Criterion) {
         StreamId::Item(id) => id.clone(),
         _ => unreachable!("progress is about an item"),
     };
-    let item: ItemState = state.items[&item_id].clone();
+    let item: ItemState = state.get(&item_id).expect("the item").clone();
     let command = match &progress.event {
         Event::ProgressReported(e) => {
             Command::ReportProgress { item: e.item.clone(), text: e.text.clone(), on: Some(e.on), evidence: None }
         }
         _ => unreachable!(),
     };
-    let now = Fixed.now();
+    let now = NOW;
     assert_eq!(check(&core, &progress.actor, now, &progress.event), Ok(()));
     // Check the record against the state it will be appended to: the last record's state is close enough
     // for a progress report (the item exists and accepts updates).
@@ -77,7 +75,7 @@ fn rules(c: &mut Criterion) {
     });
     g.bench_function("core_apply_progress", |b| {
         b.iter_batched(
-            || core.items[&item_id].clone(),
+            || core.get(&item_id).expect("the item").clone(),
             |mut it| {
                 it.apply(progress);
                 it
@@ -97,7 +95,7 @@ fn rules(c: &mut Criterion) {
     });
     g.bench_function("registry_apply_status", |b| {
         b.iter_batched(
-            || state.registry.clone(),
+            || state.registry().clone(),
             |mut r| {
                 r.apply(status);
                 r
@@ -117,7 +115,7 @@ fn appends(c: &mut Criterion) {
     g.bench_function("append_batch_1000", |b| {
         b.iter_batched(
             || {
-                let mut l = Ledger::with_store(MemStore::new(), Box::new(Fixed)).expect("ledger");
+                let mut l = Ledger::with_store(MemStore::new(), fixed()).expect("ledger");
                 l.append_batch(first.to_vec()).expect("append");
                 (l, batch.clone())
             },

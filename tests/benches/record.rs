@@ -26,6 +26,7 @@ fn sample() -> Record {
             on: Date::Day(2024, 5, 1),
             evidence: Some("京澳办函〔2024〕17号".into()),
         }),
+        event_version: 1,
         signature: None,
     }
 }

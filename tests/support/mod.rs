@@ -545,3 +545,26 @@ pub fn set_prev(bytes: &mut [u8], prev: [u8; 32]) {
 pub fn record_hash(bytes: &[u8]) -> [u8; 32] {
     blake3::derive_key("commitment-ledger 2026-11-27 record v1", bytes)
 }
+
+/// Writes the acknowledged-head witness of a ledger directory the way `src/sled_store.rs` documents it
+/// (two 88-byte slots at offsets 0 and 512; magic, counter, seq, hash, time, an 8-byte BLAKE3 check),
+/// as an insider who read the format would: both slots say `(seq, hash)`.
+pub fn write_witness(dir: &Path, seq: u64, hash: [u8; 32]) {
+    let slot = |counter: u64| {
+        let mut s = vec![0u8; 88];
+        s[..8].copy_from_slice(b"CLWITNES");
+        s[8..16].copy_from_slice(&counter.to_le_bytes());
+        s[16..24].copy_from_slice(&seq.to_le_bytes());
+        s[24..56].copy_from_slice(&hash);
+        let check = blake3::derive_key("commitment-ledger 2026-11-29 acknowledged head v1", &s[..64]);
+        s[64..72].copy_from_slice(&check[..8]);
+        s
+    };
+    let mut file = vec![0u8; 600];
+    file[..88].copy_from_slice(&slot(1000));
+    file[512..600].copy_from_slice(&slot(1001));
+    std::fs::write(dir.join("acknowledged"), file).expect("writes the witness");
+}
+
+/// A ledger over `MemStore` with the test's clock, and the commands and assertions of the `rules_*` tests.
+pub mod mem;

@@ -1,0 +1,75 @@
+//! A failed command: its message (printed after `error: `) and its exit code. Every library error maps
+//! here once.
+
+use commitment_ledger::demo::DemoError;
+use commitment_ledger::export::ExportError;
+use commitment_ledger::{LedgerError, StoreError};
+
+/// The ledger, a bundle or a projection is unsound.
+pub const UNSOUND: u8 = 1;
+/// Bad usage or bad input; nothing was written.
+pub const BAD_INPUT: u8 = 2;
+/// I/O or storage failure; nothing acknowledged is lost.
+pub const IO: u8 = 3;
+
+/// A failure with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    /// Bad input (exit code 2).
+    pub fn input(message: impl Into<String>) -> Failure {
+        Failure { code: BAD_INPUT, message: message.into() }
+    }
+
+    /// An I/O failure (exit code 3).
+    pub fn io(message: impl Into<String>) -> Failure {
+        Failure { code: IO, message: message.into() }
+    }
+
+    /// The ledger has no record 0 yet.
+    pub fn not_initialized() -> Failure {
+        Failure::input("the ledger is not initialized")
+    }
+}
+
+impl From<LedgerError> for Failure {
+    fn from(e: LedgerError) -> Failure {
+        let code = match &e {
+            LedgerError::Rejected { .. } => BAD_INPUT,
+            // An unreadable record is evidence that the ledger is unsound, as `verify` would say.
+            LedgerError::Corrupt { .. } => UNSOUND,
+            LedgerError::Store(StoreError::Missing(_) | StoreError::NotALedger { .. }) => BAD_INPUT,
+            _ => IO,
+        };
+        Failure { code, message: e.to_string() }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        Failure::from(LedgerError::Store(e))
+    }
+}
+
+impl From<DemoError> for Failure {
+    fn from(e: DemoError) -> Failure {
+        match e {
+            DemoError::Ledger(e) => Failure::from(e),
+            e @ DemoError::NotEmpty(_) => Failure::input(e.to_string()),
+            e => Failure::io(e.to_string()),
+        }
+    }
+}
+
+impl From<ExportError> for Failure {
+    fn from(e: ExportError) -> Failure {
+        match e {
+            ExportError::Ledger(e) => Failure::from(e),
+            e => Failure::io(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! What each command asks of the library, where that takes more than one call: open the ledger, make
+//! the call, and hand back what printing needs. No rule lives here; each function is the glue the
+//! library does not offer in one call (see the notes).
+//!
+//! Writing commands take `show`, called with the result before the ledger is closed, so that what
+//! was durably appended is printed even if writing the projection back fails afterwards.
+
+use crate::failure::Failure;
+use crate::render::progress_bar;
+use commitment_ledger::demo::DemoRun;
+use commitment_ledger::import::{self, ImportError, Outcome};
+use commitment_ledger::summary::{Summary, SummaryBuilder};
+use commitment_ledger::view::ItemFilter;
+use commitment_ledger::{
+    ActorId, Command, Date, Day, Hash, Head, ItemId, ItemState, Ledger, LedgerError, OpenLedger, Record, RegisterArea,
+    Registry, Report, Seq, State, Timestamp, Until, Vocabulary,
+};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+/// Opens the ledger in `dir`.
+pub fn open(dir: &Path) -> Result<Ledger, Failure> {
+    Ok(Ledger::open(dir)?)
+}
+
+/// A writing command's end: the ledger closed, or why not.
+type Done = Result<(), Failure>;
+
+/// Records appended, with the ledger's UTC offset to print their times in.
+pub struct Written {
+    pub heads: Vec<Head>,
+    pub utc_offset: i32,
+}
+
+/// Who appends: the named actor (`--actor`, `$COMMITMENTS_ACTOR`), else the library's default for the
+/// command ([`Ledger::default_actor`]). Without a command (an import; a source, whose issuer defaults
+/// to whoever appends it, so it cannot be built first) it is the default for a command about no item.
+// Note: `Ledger::default_actor` needs a built command; the `(None, None)` arm repeats its fallback (the
+// administrator), the one place the binary does.
+fn acting(ledger: &mut Ledger, named: Option<ActorId>, command: Option<&Command>) -> Result<ActorId, Failure> {
+    let default = match (named, command) {
+        (Some(actor), _) => return Ok(actor),
+        (None, Some(command)) => ledger.default_actor(command)?,
+        (None, None) => ledger.registry().info().map(|i| i.admin.clone()),
+    };
+    default.ok_or_else(Failure::not_initialized)
+}
+
+/// `init`: creates the ledger (a refused start leaves the directory as it was).
+pub fn init(dir: &Path, opening: OpenLedger, areas: Vec<RegisterArea>, show: impl FnOnce(&Written)) -> Done {
+    let (ledger, heads) = Ledger::create(dir, opening, areas)?;
+    show(&Written { heads, utc_offset: ledger.registry().utc_offset() });
+    Ok(ledger.close()?)
+}
+
+/// Appends one command as `actor` or the default actor.
+pub fn append(dir: &Path, (actor, command): (Option<ActorId>, Command), show: impl FnOnce(&Written)) -> Done {
+    let mut ledger = open(dir)?;
+    let actor = acting(&mut ledger, actor, Some(&command))?;
+    let head = ledger.append(&actor, command)?;
+    show(&Written { heads: vec![head], utc_offset: ledger.registry().utc_offset() });
+    Ok(ledger.close()?)
+}
+
+/// `source add`: the digest of the signed text ([`commitment_ledger::source_digest`]) and the issuer
+/// (`--issuer`, else the actor who appends) complete the command.
+pub fn record_source(dir: &Path, args: crate::cli::SourceArgs, show: impl FnOnce(&Written)) -> Done {
+    let digest = match &args.text_file {
+        Some(path) => Some(commitment_ledger::source_digest(
+            &std::fs::read(path)
+                .map_err(|e| Failure::input(format!("text-file: cannot read {}: {e}", path.display())))?,
+        )),
+        None => None,
+    };
+    let mut ledger = open(dir)?;
+    // A source is about no item: whoever appends it (and, by default, issued it) is the named actor or
+    // the default for a command about no item.
+    let actor = acting(&mut ledger, args.actor.actor.clone(), None)?;
+    let command = args.command(&actor, digest);
+    let head = ledger.append(&actor, command)?;
+    show(&Written { heads: vec![head], utc_offset: ledger.registry().utc_offset() });
+    Ok(ledger.close()?)
+}
+
+/// What an import did.
+pub struct Imported<'a> {
+    pub source: &'a str,
+    pub outcome: Outcome,
+    pub utc_offset: i32,
+}
+
+/// `import FILE`: reads and parses the document, then imports it in one durable write.
+pub fn import(dir: &Path, file: &Path, actor: Option<ActorId>, show: impl FnOnce(&Imported)) -> Done {
+    let text =
+        std::fs::read_to_string(file).map_err(|e| Failure::input(format!("{}: cannot read: {e}", file.display())))?;
+    let doc = import::parse(&text).map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+    let mut ledger = open(dir)?;
+    let actor = acting(&mut ledger, actor, None)?;
+    let outcome = import::import(&mut ledger, &actor, &doc).map_err(|e| match e {
+        ImportError::Ledger(e) => Failure::from(*e),
+        e => Failure::input(format!("{}: {e}", file.display())),
+    })?;
+    show(&Imported { source: &doc.source.id, outcome, utc_offset: ledger.registry().utc_offset() });
+    Ok(ledger.close()?)
+}
+
+/// What the demo did and what it shows afterwards.
+pub struct Demo {
+    pub dir: PathBuf,
+    pub run: DemoRun,
+    pub summary: Read<Summary>,
+    pub history: Records,
+}
+
+impl Demo {
+    /// Whether the finished ledger verified and its projection matched a replay.
+    pub fn sound(&self) -> bool {
+        self.run.report.ok && self.run.projection_differences.is_empty()
+    }
+}
+
+/// `demo`: runs the demo in `dir` ([`commitment_ledger::demo::create`]), then reads today's summary and
+/// the showcase item's history.
+// Note: the summary and the history would belong in `DemoRun`.
+pub fn demo(dir: &Path, show: impl FnOnce(&Demo)) -> Result<bool, Failure> {
+    let (mut ledger, run) = commitment_ledger::demo::create(dir)?;
+    let (mut at, day) = at(&mut ledger, None)?;
+    let summary = summarize(&mut at, day)?;
+    let showcase = ItemId::new(commitment_ledger::demo::SHOWCASE_ITEM).expect("the showcase id is valid");
+    let records = ledger.history(&showcase)?.unwrap_or_default();
+    let history = Records { records, utc_offset: ledger.registry().utc_offset() };
+    let demo = Demo { dir: dir.to_path_buf(), run, summary, history };
+    show(&demo);
+    ledger.close()?;
+    Ok(demo.sound())
+}
+
+/// A read's result, with what printing it needs: the registry (names, time zone), its vocabulary, and
+/// the day it was read for (today, or the `--as-of` day).
+pub struct Read<T> {
+    pub registry: Registry,
+    pub vocab: Vocabulary,
+    pub day: Day,
+    pub value: T,
+}
+
+/// The state a read looks at: the live projection, or a replay folded in memory.
+// Note: the library has no read interface common to `Ledger` (lazily loaded items) and `State`.
+enum At<'a> {
+    Live(&'a mut Ledger),
+    Past(State),
+}
+
+/// The state as of the end of `as_of` (a replay), or the live state today, and that day.
+fn at(ledger: &mut Ledger, as_of: Option<Date>) -> Result<(At<'_>, Day), Failure> {
+    let offset = ledger.registry().utc_offset();
+    Ok(match as_of {
+        None => (At::Live(ledger), Timestamp::now().day(offset)),
+        Some(d) => {
+            let day = d.last_day();
+            (At::Past(ledger.replay(Until::Time(Timestamp::end_of_day(day, offset)))?), day)
+        }
+    })
+}
+
+impl At<'_> {
+    fn registry(&self) -> &Registry {
+        match self {
+            At::Live(l) => l.registry(),
+            At::Past(s) => s.registry(),
+        }
+    }
+
+    fn item(&mut self, id: &ItemId) -> Result<Option<ItemState>, Failure> {
+        match self {
+            At::Live(l) => Ok(l.item(id)?),
+            At::Past(s) => Ok(s.get(id).cloned()),
+        }
+    }
+
+    fn for_each_item(&mut self, f: &mut dyn FnMut(&ItemState)) -> Result<(), Failure> {
+        match self {
+            At::Live(l) => Ok(l.for_each_item(f)?),
+            At::Past(s) => {
+                s.items().for_each(f);
+                Ok(())
+            }
+        }
+    }
+
+    fn read<T>(&self, day: Day, value: T) -> Read<T> {
+        let registry = self.registry().clone();
+        Read { vocab: vocabulary(&registry), registry, day, value }
+    }
+}
+
+/// The ledger's vocabulary (the default one before record 0).
+// Note: a `Registry::vocabulary()` would say this once.
+fn vocabulary(registry: &Registry) -> Vocabulary {
+    registry.info().map(|i| i.vocabulary.clone()).unwrap_or_else(Vocabulary::default_v1)
+}
+
+fn unknown_item(id: &ItemId) -> Failure {
+    Failure::input(format!("unknown item {id:?}"))
+}
+
+/// `show ID [--as-of D]`.
+pub fn item(dir: &Path, id: &ItemId, as_of: Option<Date>) -> Result<Read<ItemState>, Failure> {
+    let mut ledger = open(dir)?;
+    let (mut at, day) = at(&mut ledger, as_of)?;
+    let item = at.item(id)?.ok_or_else(|| unknown_item(id))?;
+    Ok(at.read(day, item))
+}
+
+/// `list [filters] [--as-of D]`: the items that pass the filter, in id order.
+pub fn items(dir: &Path, filter: &ItemFilter, as_of: Option<Date>) -> Result<Read<Vec<ItemState>>, Failure> {
+    let mut ledger = open(dir)?;
+    let (mut at, day) = at(&mut ledger, as_of)?;
+    let vocab = vocabulary(at.registry());
+    let mut items = Vec::new();
+    at.for_each_item(&mut |i| {
+        if filter.matches(i, &vocab, day) {
+            items.push(i.clone());
+        }
+    })?;
+    Ok(at.read(day, items))
+}
+
+/// `summary [--as-of D]`.
+pub fn summary(dir: &Path, as_of: Option<Date>) -> Result<Read<Summary>, Failure> {
+    let mut ledger = open(dir)?;
+    let (mut at, day) = at(&mut ledger, as_of)?;
+    summarize(&mut at, day)
+}
+
+fn summarize(at: &mut At, day: Day) -> Result<Read<Summary>, Failure> {
+    let registry = at.registry().clone();
+    let vocab = vocabulary(&registry);
+    let mut b = SummaryBuilder::new(&registry, &vocab, day);
+    at.for_each_item(&mut |i| b.add(i))?;
+    let summary = b.finish();
+    Ok(Read { registry, vocab, day, value: summary })
+}
+
+/// Records, with the ledger's UTC offset to print their times in.
+pub struct Records {
+    pub records: Vec<(Record, Hash)>,
+    pub utc_offset: i32,
+}
+
+/// `history ID`.
+pub fn history(dir: &Path, id: &ItemId) -> Result<Records, Failure> {
+    let mut ledger = open(dir)?;
+    let records = ledger.history(id)?.ok_or_else(|| unknown_item(id))?;
+    Ok(Records { records, utc_offset: ledger.registry().utc_offset() })
+}
+
+/// `log [--from SEQ] [--limit N]`.
+pub fn log(dir: &Path, from: u64, limit: u64) -> Result<Records, Failure> {
+    let ledger = open(dir)?;
+    let mut records = Vec::new();
+    ledger.for_each_record(Seq(from), &mut |rec, hash| {
+        if records.len() as u64 >= limit {
+            return ControlFlow::Break(());
+        }
+        records.push((rec.clone(), hash));
+        ControlFlow::Continue(())
+    })?;
+    Ok(Records { records, utc_offset: ledger.registry().utc_offset() })
+}
+
+/// `verify`: the whole log, with a progress bar.
+pub fn verify(dir: &Path) -> Result<Report, Failure> {
+    let ledger = open(dir)?;
+    let bar = progress_bar(Some(ledger.head().map_or(0, |h| h.seq.0 + 1)), "verifying");
+    let report = ledger.verify(&mut |n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// `verify --bundle FILE [--head HASH]`, with a progress counter.
+pub fn verify_bundle(path: &Path, head: Option<Hash>) -> Result<Report, Failure> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::input(format!("bundle: cannot read {}: {e}", path.display())))?;
+    let bar = progress_bar(None, "verifying bundle");
+    let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+    let report = commitment_ledger::verify_bundle(&mut input, head, &mut |n| bar.set_position(n))
+        .map_err(|e| Failure::io(format!("bundle: {}: {e}", path.display())))?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// `export [--out FILE]`: the log as JSON lines, to a file (with a progress bar) or to standard
+/// output. Returns the number of records written.
+pub fn export(dir: &Path, out: Option<&Path>) -> Result<u64, Failure> {
+    let ledger = open(dir)?;
+    let Some(path) = out else {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        return Ok(commitment_ledger::export::export(&ledger, &mut w, &mut |_| {})?);
+    };
+    let file =
+        std::fs::File::create(path).map_err(|e| Failure::io(format!("out: cannot create {}: {e}", path.display())))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let bar = progress_bar(Some(ledger.head().map_or(0, |h| h.seq.0 + 1)), "exporting");
+    let n = commitment_ledger::export::export(&ledger, &mut w, &mut |n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    Ok(n)
+}
+
+/// The state as of a moment, and the last record folded into it.
+pub struct Replayed {
+    pub head: Option<Head>,
+    pub items: Read<Vec<ItemState>>,
+}
+
+/// `replay --to SEQ`: the state through a record, read on the day of that record.
+pub fn replay_to(dir: &Path, seq: u64) -> Result<Replayed, Failure> {
+    let ledger = open(dir)?;
+    let (rec, _) =
+        ledger.record(Seq(seq))?.ok_or_else(|| Failure::input(format!("to: record {seq} does not exist")))?;
+    replayed(&ledger, Until::Seq(Seq(seq)), rec.time.day(ledger.registry().utc_offset()))
+}
+
+/// `replay --as-of D`: the state at the end of a day.
+pub fn replay_as_of(dir: &Path, as_of: Date) -> Result<Replayed, Failure> {
+    let ledger = open(dir)?;
+    let day = as_of.last_day();
+    replayed(&ledger, Until::Time(Timestamp::end_of_day(day, ledger.registry().utc_offset())), day)
+}
+
+fn replayed(ledger: &Ledger, until: Until, day: Day) -> Result<Replayed, Failure> {
+    let (state, head) = ledger.replay_with_head(until)?;
+    let items = state.items().cloned().collect();
+    Ok(Replayed { head, items: At::Past(state).read(day, items) })
+}
+
+/// `replay`: what differs between the stored projection and a replay of the log, and the head.
+pub fn check_projection(dir: &Path) -> Result<(Option<u64>, Vec<String>), Failure> {
+    let mut ledger = open(dir)?;
+    let differences = ledger.check_projection()?;
+    Ok((ledger.head().map(|h| h.seq.0), differences))
+}
+
+/// `replay --rebuild`: the seq of the last record folded in. A log that cannot be replayed to its end
+/// is unsound (exit code 1).
+pub fn rebuild(dir: &Path) -> Result<Option<u64>, Failure> {
+    let mut ledger = open(dir)?;
+    let reached = ledger.rebuild_projection().map_err(|e| match e {
+        LedgerError::Corrupt { .. } => Failure {
+            code: crate::failure::UNSOUND,
+            message: format!("{e}; the projection reflects the records before it"),
+        },
+        e => Failure::from(e),
+    })?;
+    Ok(reached.map(|s| s.0))
+}
