@@ -725,7 +725,12 @@ impl Witness {
         let file = match std::fs::OpenOptions::new().read(true).write(true).open(path) {
             Ok(f) => Some(f),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+                ) =>
+            {
                 Some(File::open(path).map_err(io(path))?)
             }
             Err(e) => return Err(io(path)(e)),

@@ -6,11 +6,11 @@
 //! The child is this test binary run again with a filter for the hidden `crash_child` test. Cycles:
 //! `COMMITMENTS_CRASH_CYCLES` (default 100); seed: `COMMITMENTS_CRASH_SEED` (default: the time).
 
-use commitment_ledger::{TailDecision, Until};
 use commitment_ledger::{ActorId, AreaId, Command, Ledger, LedgerError, NewCommitment, Seq, SledStore, StoreError};
 use commitment_ledger::{Kind, Role, Vocabulary};
 #[allow(unused_imports)]
 use commitment_ledger::{OpenLedger, RecordIndicator, RegisterActor};
+use commitment_ledger::{TailDecision, Until};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
