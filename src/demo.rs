@@ -320,6 +320,6 @@ mod tests {
         let beyond = ledger.item(&super::item("0771-s3-beyond-expo")).unwrap().unwrap();
         assert_eq!(beyond.core.status.as_str(), "delivered");
         let source = &ledger.registry().sources[&SourceId::new("reply-0771").unwrap()];
-        assert_eq!(source.feedback.last().unwrap().0.verdict.as_str(), "basically_satisfied");
+        assert_eq!(source.feedback.last().unwrap().verdict.as_str(), "basically_satisfied");
     }
 }

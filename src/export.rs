@@ -153,6 +153,10 @@ struct LineHead {
     bytes: String,
 }
 
+/// The longest bundle line read: well past the rendering of the largest record (256 KiB of bytes in
+/// base64, and the same texts again as JSON), so that a line longer than this cannot be a record.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
 impl BundleLine {
     /// Reads a line (with or without its line ending); says what is wrong with it otherwise.
     pub fn parse(line: &[u8]) -> Result<BundleLine, String> {
@@ -174,19 +178,24 @@ impl BundleLine {
 pub fn check_fields(line: &BundleLine, rec: &Record, hash: Hash, utc_offset: i32) -> Result<(), String> {
     let canonical = serde_json::to_string(&RecordJson::new(rec, hash, utc_offset, Some(&line.bytes)))
         .map_err(|e| format!("cannot render the record: {e}"))?;
-    if canonical == line.text { Ok(()) } else { same_fields(&line.text, &canonical) }
+    if canonical == line.text { Ok(()) } else { Err(not_canonical(&line.text, &canonical)) }
 }
 
-/// Accepts a line that is not byte-identical to the canonical one only if it holds the same fields
-/// (reformatted); otherwise names the first field that differs.
-fn same_fields(text: &str, canonical: &str) -> Result<(), String> {
-    let given: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let wanted: serde_json::Value = serde_json::from_str(canonical).map_err(|e| e.to_string())?;
-    if given == wanted {
-        return Ok(());
+/// Why a line that is not the canonical rendering of its stored bytes is refused: the first field
+/// that differs, or, when the fields agree once parsed (reformatted, reordered, or a key given twice,
+/// which a parser resolves one way and a reader's eye another), that the line is not canonical.
+fn not_canonical(text: &str, canonical: &str) -> String {
+    let parsed =
+        (serde_json::from_str::<serde_json::Value>(text), serde_json::from_str::<serde_json::Value>(canonical));
+    if let (Ok(given), Ok(wanted)) = parsed
+        && given != wanted
+    {
+        let (path, g, w) = first_difference("", &given, &wanted);
+        return format!("field `{path}` says {g} but the record's stored bytes say {w}");
     }
-    let (path, g, w) = first_difference("", &given, &wanted);
-    Err(format!("field `{path}` says {g} but the record's stored bytes say {w}"))
+    "the line is not the canonical rendering of its stored bytes (reformatted, reordered, or a key given twice); \
+     a bundle line must be exactly as `commitments export` writes it"
+        .to_string()
 }
 
 /// The path of the first field where two JSON values differ, and both values there.
@@ -206,4 +215,82 @@ fn first_difference(path: &str, given: &serde_json::Value, wanted: &serde_json::
         }
     }
     (if path.is_empty() { "(line)".to_string() } else { path.to_string() }, given.to_string(), wanted.to_string())
+}
+
+/// Why a restore did not happen. The new directory is left as it was found.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// The directory to restore into is not new or empty.
+    #[error("ledger: {0} is not empty; restore needs a new directory")]
+    NotEmpty(std::path::PathBuf),
+    /// The bundle does not verify: nothing was kept.
+    #[error("the bundle does not verify, so nothing was restored: {}", .0.problem.as_deref().unwrap_or("unsound"))]
+    Unsound(Box<crate::verify::Report>),
+    /// Reading the bundle failed.
+    #[error("cannot read the bundle: {0}")]
+    Read(#[from] std::io::Error),
+    /// Writing the new ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// Records written per durable batch while restoring.
+const RESTORE_BATCH: usize = 10_000;
+
+/// Rebuilds a ledger in the new or empty directory `dir` from an export bundle: every line is
+/// verified as `verify --bundle` does, and the records' stored bytes are written unchanged (the same
+/// records, the same hashes), in durable batches. When the bundle does not verify, or anything fails,
+/// the directory is left as it was found. Returns the bundle's verification report.
+pub fn restore(
+    input: &mut dyn std::io::BufRead,
+    dir: &std::path::Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<crate::verify::Report, RestoreError> {
+    use crate::sled_store::{PriorState, SledStore};
+    let prior = SledStore::prior_state(dir);
+    if prior == PriorState::Occupied {
+        return Err(RestoreError::NotEmpty(dir.to_path_buf()));
+    }
+    let result = (|| -> Result<crate::verify::Report, RestoreError> {
+        let mut store = SledStore::open(dir, true).map_err(LedgerError::from)?;
+        let mut batch: Vec<(Seq, Vec<u8>)> = Vec::with_capacity(RESTORE_BATCH);
+        let mut last = None;
+        let mut failure = None;
+        let report = crate::verify::verify_bundle_with(input, None, progress, &mut |rec, hash, bytes| {
+            batch.push((rec.seq, bytes.to_vec()));
+            last = Some(crate::record::Head { seq: rec.seq, hash, time: rec.time });
+            if batch.len() >= RESTORE_BATCH
+                && let Some(head) = &last
+                && let Err(e) = store.append(&batch, head)
+            {
+                failure = Some(e);
+                return Err(std::io::Error::other("the new ledger could not be written"));
+            }
+            if batch.len() >= RESTORE_BATCH {
+                batch.clear();
+            }
+            Ok(())
+        });
+        if let Some(e) = failure {
+            return Err(LedgerError::from(e).into());
+        }
+        let report = report?;
+        if !report.ok {
+            return Err(RestoreError::Unsound(Box::new(report)));
+        }
+        if let Some(head) = &last
+            && !batch.is_empty()
+        {
+            store.append(&batch, head).map_err(LedgerError::from)?;
+        }
+        // Opening the ledger builds its projection from the restored log; closing writes it back.
+        let ledger = Ledger::with_store(store, Box::new(crate::date::SystemClock))?;
+        ledger.close()?;
+        Ok(report)
+    })();
+    if result.is_err() {
+        SledStore::remove_new(dir, prior);
+    }
+    result
 }

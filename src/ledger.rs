@@ -5,7 +5,7 @@ use crate::command::{Command, OpenLedger, RegisterArea};
 use crate::date::{Clock, SystemClock, Timestamp};
 use crate::decide::{self, Rejection};
 use crate::ids::{ActorId, ItemId, Seq, StreamId};
-use crate::projection::Projection;
+use crate::projection::{Projection, Stored};
 use crate::record::{Hash, Head, Record, hash_record_bytes};
 use crate::sled_store::SledStore;
 use crate::state::{Facts, ItemState, Registry, State};
@@ -82,6 +82,8 @@ pub struct Ledger<S: Store = SledStore> {
     damaged: Option<String>,
     /// The acknowledged head, when records follow it that were never acknowledged.
     tail_after: Option<Option<Head>>,
+    /// What opening noticed and mended.
+    notes: Vec<String>,
 }
 
 impl<S: Store> std::fmt::Debug for Ledger<S> {
@@ -192,7 +194,8 @@ impl<S: Store> Ledger<S> {
             Err(StoreError::HeadUnreadable(why)) => damaged = Some(format!("the stored head is unreadable: {why}")),
             Err(e) => return Err(e.into()),
         }
-        let mut ledger = Ledger { store, clock, head, projection: Projection::empty(), damaged, tail_after };
+        let mut ledger =
+            Ledger { store, clock, head, projection: Projection::empty(), damaged, tail_after, notes: Vec::new() };
         ledger.load_projection()?;
         Ok(ledger)
     }
@@ -200,31 +203,62 @@ impl<S: Store> Ledger<S> {
     /// Loads the stored projection and catches it up to the head; rebuilds it when its watermark is
     /// not a record of this log (a restored backup, a damaged store, another format) or it is unreadable.
     fn load_projection(&mut self) -> Result<(), LedgerError> {
-        let stored = match Projection::load(&self.store)? {
-            Some(p) => match p.mark() {
-                None => Some(p),
-                Some(m) => {
-                    let on_log = self.head.is_some_and(|h| h.seq >= m.seq)
-                        && self.store.get(m.seq)?.map(|b| hash_record_bytes(&b)) == Some(m.hash);
-                    on_log.then_some(p)
-                }
+        let mut replace = false;
+        let stored = match Projection::inspect(&self.store)? {
+            Stored::None => None,
+            Stored::Unusable(_) => {
+                replace = true;
+                None
+            }
+            Stored::Tampered => {
+                self.notes.push(
+                    "the stored projection's values do not add up to its digest (changed behind its back); \
+                     the state was rebuilt from the log (run `commitments verify` to see what differed)"
+                        .into(),
+                );
+                replace = true;
+                None
+            }
+            Stored::At(_) => match Projection::load(&self.store)? {
+                Some(p) => match p.mark() {
+                    None => Some(p),
+                    Some(m) => {
+                        let on_log = self.head.is_some_and(|h| h.seq >= m.seq)
+                            && self.store.get(m.seq)?.map(|b| hash_record_bytes(&b)) == Some(m.hash);
+                        replace |= !on_log;
+                        on_log.then_some(p)
+                    }
+                },
+                None => None,
             },
-            None => None,
         };
         self.projection = stored.unwrap_or_else(Projection::empty);
-        let Some(h) = self.head else { return Ok(()) };
-        let bad = match self.projection.catch_up(&mut self.store, h.seq) {
-            Ok(bad) => bad,
-            Err(StoreError::DerivedCorrupt(_)) => {
-                self.projection = Projection::empty();
-                self.projection.catch_up(&mut self.store, h.seq)?
-            }
-            Err(e) => return Err(e.into()),
+        let bad = match self.head {
+            None => None,
+            Some(h) => match self.projection.catch_up(&mut self.store, h.seq) {
+                Ok(bad) => bad,
+                Err(StoreError::DerivedCorrupt(_)) => {
+                    replace = true;
+                    self.projection = Projection::empty();
+                    self.projection.catch_up(&mut self.store, h.seq)?
+                }
+                Err(e) => return Err(e.into()),
+            },
         };
+        if replace {
+            // What was stored is not this projection: replace all of it, so that no stale or foreign
+            // value survives (a reader keeps the rebuilt state in memory only).
+            self.projection.replace_stored(&mut self.store)?;
+        }
         if let Some(bad) = bad {
             self.damaged.get_or_insert(bad);
         }
         Ok(())
+    }
+
+    /// What opening the ledger noticed and mended on its own (derived data rebuilt from the log).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// Replaces the clock (tests, demos, imports of historical material).
@@ -566,16 +600,30 @@ impl<S: Store> Ledger<S> {
         }
     }
 
-    /// Replays the whole log and compares the result with the stored projection. Returns what
-    /// differs, in words; empty when the stored projection is exactly the replay.
+    /// Compares the stored projection with a replay of the log up to the watermark it claims (writing
+    /// the live projection back first when the store is writable). Returns what differs, in words;
+    /// empty when the stored projection is exactly the replay. Writes nothing on a read-only store.
     pub fn check_projection(&mut self) -> Result<Vec<String>, LedgerError> {
         self.projection.write_back(&mut self.store)?;
-        let (replay, unreadable) = self.replay_projection()?;
+        let mark = crate::projection::stored_mark(&self.store)?;
+        let mut state = State::default();
+        let mut last = None;
+        let until = Until::Seq(mark.map_or(Seq(0), |m| m.seq));
+        let unreadable = match (mark, self.head) {
+            (None, _) | (_, None) => None,
+            (Some(_), Some(_)) => replay_into(&self.store, until, &mut |rec, hash| {
+                state.apply(rec);
+                last = Some(Head { seq: rec.seq, hash, time: rec.time });
+            })?,
+        };
         // A replay that stopped early would list every later change as a difference: say why it stopped.
         if let Some(bad) = unreadable {
             return Ok(vec![format!("the log cannot be replayed to its end: {bad} (run `commitments verify`)")]);
         }
-        Ok(Projection::differences(&self.store, &replay)?)
+        if mark.is_some() && last != mark {
+            return Ok(vec!["the projection's watermark is not a record of this log".to_string()]);
+        }
+        Ok(crate::projection::compare_stored(&self.store, &state, mark)?)
     }
 
     /// The projection rebuilt in memory from the whole log, and why the replay stopped early if it did.

@@ -35,6 +35,7 @@
 #![deny(missing_docs, unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod at;
 mod codec;
 mod command;
 mod date;
@@ -56,6 +57,7 @@ pub mod view;
 mod vocab;
 mod writer;
 
+pub use at::{At, AtCheck, AtError, AtForm, AtHash, apply_points, check_points};
 pub use codec::{CodecError, MAX_RECORD_BYTES, decode as decode_stored, encode as encode_stored};
 pub use command::{
     Amend, Categorize, Command, Correct, NewCommitment, OpenLedger, RecordFeedback, RecordIndicator, RecordSource,
@@ -75,10 +77,10 @@ pub use record::{Hash, Head, RECORD_CONTEXT, RECORD_FORMAT, Record, hash_record_
 pub use sled_store::{PriorState, STORE_FORMAT, SledStore};
 pub use state::{
     ActorState, AreaState, Correction, Facts, Indicator, IndicatorValue, ItemCore, ItemFold, ItemState, LedgerInfo,
-    Progress, Registry, SourceState, State, StreamPos,
+    Progress, Registry, SourceState, State, StreamPos, Verdict,
 };
 pub use store::{MemStore, Store, StoreError};
-pub use verify::{Problem, Report, Verifier, verify_bundle, verify_store};
+pub use verify::{Problem, Report, Verifier, verify_bundle, verify_bundle_with, verify_store};
 pub use vocab::{Kind, Role, SEED_AREAS, SourceKind, StatusDef, Term, Vocabulary};
 pub use writer::{MAX_GROUP, Snapshot, Ticket, Writer, WriterError};
 

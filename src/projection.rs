@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 /// Version of the derived layout; a store holding another version is rebuilt from the log.
-pub const PROJECTION_FORMAT: u32 = 3;
+pub const PROJECTION_FORMAT: u32 = 4;
 /// Write back after this many records.
 pub const WRITE_BACK_EVERY: u64 = 200_000;
 /// Most items held in memory by a lazily loaded projection; more are written back and evicted.
@@ -30,10 +30,75 @@ const CHUNK: usize = 4096;
 /// The namespace of the live projection in the store's derived data.
 const NS: &[u8] = b"p/";
 
+/// The projection's watermark: its format, the last record folded in, and a digest of every other
+/// value it stored, so that a value changed behind its back is noticed when it is loaded.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 struct Watermark {
     format: u32,
     mark: Option<Head>,
+    digest: Digest,
+}
+
+/// A digest of a set of (key, value) pairs that can be updated one pair at a time: the lane-wise
+/// wrapping sum of BLAKE3 hashes of each pair. Not a defence against someone who can rewrite the
+/// projection and recompute it (only a replay is, which `verify` does); it catches edits and damage
+/// that did not.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Digest([u64; 4]);
+
+const DIGEST_CONTEXT: &str = "commitment-ledger 2026-11-29 projection value v1";
+
+fn pair_hash(key: &[u8], value: &[u8]) -> [u64; 4] {
+    let mut h = blake3::Hasher::new_derive_key(DIGEST_CONTEXT);
+    h.update(&(key.len() as u64).to_le_bytes());
+    h.update(key);
+    h.update(value);
+    let bytes = h.finalize();
+    let mut lanes = [0u64; 4];
+    for (lane, chunk) in lanes.iter_mut().zip(bytes.as_bytes().chunks_exact(8)) {
+        *lane = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+    }
+    lanes
+}
+
+impl Digest {
+    fn add(&mut self, key: &[u8], value: &[u8]) {
+        for (a, b) in self.0.iter_mut().zip(pair_hash(key, value)) {
+            *a = a.wrapping_add(b);
+        }
+    }
+
+    fn remove(&mut self, key: &[u8], value: &[u8]) {
+        for (a, b) in self.0.iter_mut().zip(pair_hash(key, value)) {
+            *a = a.wrapping_sub(b);
+        }
+    }
+
+    /// The digest of every value stored under the projection's namespace but the watermark.
+    fn of_store<S: Store + ?Sized>(store: &S) -> Result<Digest, StoreError> {
+        let mut d = Digest::default();
+        let watermark = key(b"watermark");
+        store.derived_scan(NS, &mut |k, v| {
+            if k != watermark.as_slice() {
+                d.add(k, v);
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(d)
+    }
+}
+
+/// What the store holds of the projection, read without trusting it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// No projection (a new ledger, or one whose projection was deleted).
+    None,
+    /// A projection of another format, or an unreadable watermark or registry: rebuilt by a writer.
+    Unusable(String),
+    /// A projection whose values do not add up to its digest: changed behind its back.
+    Tampered,
+    /// A projection that reflects the log through `mark`.
+    At(Option<Head>),
 }
 
 fn key(name: &[u8]) -> Vec<u8> {
@@ -115,6 +180,8 @@ pub struct Projection {
     /// Whether items may be in the store and not in memory. A projection rebuilt in memory, or one
     /// that has loaded every stored item, holds them all and never reads items from the store.
     lazy: bool,
+    /// The digest of the values stored (as of the last write-back).
+    digest: Digest,
 }
 
 impl Projection {
@@ -123,13 +190,33 @@ impl Projection {
         Projection { registry_dirty: true, ..Projection::default() }
     }
 
-    /// The projection stored in the store, if it is readable and of this format.
+    /// What the store holds: checks the watermark's format and the digest of every stored value.
+    pub fn inspect<S: Store + ?Sized>(store: &S) -> Result<Stored, StoreError> {
+        let Some(w) = store.derived_get(&key(b"watermark"))? else {
+            return Ok(if Digest::of_store(store)? == Digest::default() {
+                Stored::None
+            } else {
+                Stored::Unusable("projection values without a watermark".into())
+            });
+        };
+        let Ok(w) = codec::decode_derived::<Watermark>(&w) else {
+            return Ok(Stored::Unusable("an unreadable watermark".into()));
+        };
+        if w.format != PROJECTION_FORMAT {
+            return Ok(Stored::Unusable(format!("projection format {}", w.format)));
+        }
+        if Digest::of_store(store)? != w.digest {
+            return Ok(Stored::Tampered);
+        }
+        Ok(Stored::At(w.mark))
+    }
+
+    /// The projection stored in the store, if it is readable, of this format, and its values add up
+    /// to its digest. (Call [`Projection::inspect`] to learn why not.)
     pub fn load<S: Store>(store: &S) -> Result<Option<Projection>, StoreError> {
+        let Stored::At(_) = Projection::inspect(store)? else { return Ok(None) };
         let Some(w) = store.derived_get(&key(b"watermark"))? else { return Ok(None) };
         let Ok(w) = codec::decode_derived::<Watermark>(&w) else { return Ok(None) };
-        if w.format != PROJECTION_FORMAT {
-            return Ok(None);
-        }
         let registry = match store.derived_get(&key(b"registry"))? {
             Some(bytes) => match codec::decode_derived::<Registry>(&bytes) {
                 Ok(r) => r,
@@ -140,7 +227,7 @@ impl Projection {
         };
         let mut state = State::default();
         state.set_registry(registry);
-        Ok(Some(Projection { state, mark: w.mark, lazy: true, ..Projection::default() }))
+        Ok(Some(Projection { state, mark: w.mark, lazy: true, digest: w.digest, ..Projection::default() }))
     }
 
     /// The last record folded in.
@@ -276,9 +363,19 @@ impl Projection {
         if self.registry_dirty {
             puts.push((key(b"registry"), Some(codec::encode(self.state.registry()))));
         }
-        let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark };
+        let mut digest = self.digest;
+        for (k, v) in &puts {
+            if let Some(old) = store.derived_get(k)? {
+                digest.remove(k, &old);
+            }
+            if let Some(v) = v {
+                digest.add(k, v);
+            }
+        }
+        let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark, digest };
         puts.push((key(b"watermark"), Some(codec::encode(&w))));
         store.derived_write(puts)?;
+        self.digest = digest;
         self.registry_dirty = false;
         self.pending = 0;
         if self.lazy && self.state.len() > CACHE_ITEMS {
@@ -298,12 +395,18 @@ impl Projection {
             ControlFlow::Continue(())
         })?;
         let mut puts: Vec<(Vec<u8>, Option<Vec<u8>>)> = doomed;
+        let mut digest = Digest::default();
         for item in self.state.items() {
-            puts.push((item_key(&item.id), Some(freeze(item))));
+            let (k, v) = (item_key(&item.id), freeze(item));
+            digest.add(&k, &v);
+            puts.push((k, Some(v)));
         }
-        puts.push((key(b"registry"), Some(codec::encode(self.state.registry()))));
-        let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark };
+        let (k, v) = (key(b"registry"), codec::encode(self.state.registry()));
+        digest.add(&k, &v);
+        puts.push((k, Some(v)));
+        let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark, digest };
         puts.push((key(b"watermark"), Some(codec::encode(&w))));
+        self.digest = digest;
         // Later puts of the same key win: removals first, then the new values.
         store.derived_write(puts)?;
         self.dirty.clear();
@@ -347,38 +450,67 @@ impl Projection {
         memory.for_each(f);
         Ok(())
     }
+}
 
-    /// What differs, in words, between the stored projection and `replay` (a replay of the whole log).
-    /// Compared item by item in id order, holding one stored item at a time.
-    pub fn differences<S: Store>(store: &S, replay: &Projection) -> Result<Vec<String>, StoreError> {
-        let mut out = Vec::new();
-        let watermark = codec::encode(&Watermark { format: PROJECTION_FORMAT, mark: replay.mark });
-        if store.derived_get(&key(b"watermark"))? != Some(watermark) {
-            out.push("the watermark differs from the replay".to_string());
-        }
-        if store.derived_get(&key(b"registry"))? != Some(codec::encode(replay.state.registry())) {
-            out.push("the registry (actors, areas, sources) differs from the replay".to_string());
-        }
-        let mut replayed = replay.state.items().peekable();
-        let prefix = key(b"item/");
-        store.derived_scan(&prefix, &mut |k, v| {
-            let stored_id = &k[prefix.len()..];
-            while let Some(m) = replayed.next_if(|m| m.id.as_str().as_bytes() < stored_id) {
-                out.push(format!("item {} is missing from the projection", m.id));
+/// The watermark the stored projection claims, read without checking anything else (none if it has no
+/// readable watermark or reflects the empty log).
+pub fn stored_mark<S: Store + ?Sized>(store: &S) -> Result<Option<Head>, StoreError> {
+    Ok(store
+        .derived_get(&key(b"watermark"))?
+        .and_then(|w| codec::decode_derived::<Watermark>(&w).ok())
+        .and_then(|w| w.mark))
+}
+
+/// What differs, in words, between the projection stored in `store` and `state`, the fold of the log
+/// through `mark`: the watermark, the registry, every item (missing, different, or not in the log),
+/// the digest, and any derived value outside the projection. Compared in id order, one stored item
+/// at a time; reads only.
+pub fn compare_stored<S: Store + ?Sized>(
+    store: &S,
+    state: &State<ItemState>,
+    mark: Option<Head>,
+) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    match store.derived_get(&key(b"watermark"))?.map(|w| codec::decode_derived::<Watermark>(&w)) {
+        None => out.push("the projection has no watermark".to_string()),
+        Some(Err(e)) => out.push(format!("the projection's watermark is unreadable: {e}")),
+        Some(Ok(w)) => {
+            if w.format != PROJECTION_FORMAT || w.mark != mark {
+                out.push("the projection's watermark differs from the replay".to_string());
             }
-            match replayed.next_if(|m| m.id.as_str().as_bytes() == stored_id) {
-                Some(m) if freeze(m) != v => out.push(format!("item {} differs from its replay", m.id)),
-                Some(_) => {}
-                None => out.push(format!(
-                    "item {} is in the projection but not in the log",
-                    String::from_utf8_lossy(stored_id)
-                )),
+            if Digest::of_store(store)? != w.digest {
+                out.push("the projection's values do not add up to its digest (changed behind its back)".to_string());
             }
-            ControlFlow::Continue(())
-        })?;
-        for m in replayed {
+        }
+    }
+    if store.derived_get(&key(b"registry"))? != Some(codec::encode(state.registry())) {
+        out.push("the projection's registry (actors, areas, sources) differs from the replay".to_string());
+    }
+    let mut replayed = state.items().peekable();
+    let prefix = key(b"item/");
+    store.derived_scan(&prefix, &mut |k, v| {
+        let stored_id = &k[prefix.len()..];
+        while let Some(m) = replayed.next_if(|m| m.id.as_str().as_bytes() < stored_id) {
             out.push(format!("item {} is missing from the projection", m.id));
         }
-        Ok(out)
+        match replayed.next_if(|m| m.id.as_str().as_bytes() == stored_id) {
+            Some(m) if freeze(m) != v => out.push(format!("item {} differs from its replay", m.id)),
+            Some(_) => {}
+            None => {
+                out.push(format!("item {} is in the projection but not in the log", String::from_utf8_lossy(stored_id)))
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    for m in replayed {
+        out.push(format!("item {} is missing from the projection", m.id));
     }
+    let known = [key(b"watermark"), key(b"registry")];
+    store.derived_scan(b"", &mut |k, _| {
+        if !(k.starts_with(&prefix) || known.iter().any(|n| n.as_slice() == k)) {
+            out.push(format!("derived data holds a value no projection writes (key {:?})", String::from_utf8_lossy(k)));
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok(out)
 }

@@ -237,10 +237,10 @@ impl SledStore {
     /// directory (a backup mount, another user's mirror) and beside other readers.
     ///
     /// It takes the ledger's lock shared (a writer holds it exclusively, and is waited for briefly,
-    /// then refused). sled itself can only open a database it may write and lock; when the directory
-    /// is not writable, or another reader has sled's files open, sled's files are copied to a private
-    /// directory under the system's temporary directory and opened there. Either way, this store
-    /// writes no record, head or derived value: appends and derived writes are refused.
+    /// then refused). sled writes to any database it opens (its snapshot file, the unused end of its
+    /// log), so sled's files are copied to a private directory under the system's temporary directory
+    /// and opened there; the ledger directory itself is only read. Appends and derived writes are
+    /// refused.
     pub fn open_read_only(dir: &Path) -> Result<SledStore, StoreError> {
         let entries: Vec<String> = match std::fs::read_dir(dir) {
             Ok(rd) => rd.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
@@ -254,10 +254,15 @@ impl SledStore {
             Err(e) => return Err(io(dir)(e)),
         };
         if !(entries.iter().any(|e| e == "db") && entries.iter().any(|e| e == "conf")) {
-            return Err(if entries.iter().all(|e| e == LOCK_FILE) {
-                StoreError::Missing(dir.to_path_buf())
-            } else {
-                StoreError::NotALedger { path: dir.to_path_buf(), why: "it holds no sled database".into() }
+            let mut found: Vec<String> = entries.into_iter().filter(|e| e != LOCK_FILE).collect();
+            if found.is_empty() {
+                return Err(StoreError::Missing(dir.to_path_buf()));
+            }
+            found.sort();
+            found.truncate(5);
+            return Err(StoreError::NotALedger {
+                path: dir.to_path_buf(),
+                why: format!("it holds other files ({})", found.join(", ")),
             });
         }
         let lock_path = dir.join(LOCK_FILE);
@@ -265,16 +270,11 @@ impl SledStore {
         if let Some(lock) = &lock {
             take_shared_lock(lock, dir, &lock_path)?;
         }
-        let writable = std::fs::OpenOptions::new().write(true).open(dir.join("db")).is_ok()
-            && !entries.iter().any(|e| e.starts_with("snap.") && e.ends_with(".generating"));
-        let in_place = if writable { open_sled(dir, false).ok() } else { None };
-        let (db, copy) = match in_place {
-            Some(db) => (db, None),
-            None => {
-                let copy = private_copy(dir)?;
-                (open_sled(&copy.0, false)?, Some(copy))
-            }
-        };
+        // sled writes whenever it opens a database (it refreshes its snapshot file and clears the unused
+        // end of its log), so a reader never lets it open the ledger's own files.
+        let copy = private_copy(dir)?;
+        let db = open_sled(&copy.0, false)?;
+        let copy = Some(copy);
         let foreign = |why: &str| StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() };
         if !db.tree_names().iter().any(|n| n.as_ref() == b"meta") {
             return Err(foreign("it is a sled database of something else"));
@@ -343,7 +343,7 @@ impl SledStore {
                 let _ = std::fs::remove_dir_all(dir);
             }
             PriorState::Empty => {
-                for name in ["conf", "db", "blobs", LOCK_FILE] {
+                for name in ["conf", "db", "blobs", LOCK_FILE, WITNESS_FILE] {
                     let path = dir.join(name);
                     let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
                 }
@@ -438,23 +438,38 @@ fn take_shared_lock(lock: &File, dir: &Path, lock_path: &Path) -> Result<(), Sto
 
 /// Copies sled's files (`conf`, `db`, `blobs/`, finished `snap.*`) into a new private directory.
 fn private_copy(dir: &Path) -> Result<PrivateCopy, StoreError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let to = std::env::temp_dir().join(format!("commitments-read-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&to);
-    std::fs::create_dir_all(to.join("blobs")).map_err(io(&to))?;
+    // A new directory of our own (created, never reused: `create` fails if the name exists), readable
+    // by us alone; the copies are made writable for sled whatever the originals' modes.
+    let to = loop {
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nonce = blake3::hash(format!("{}-{n}-{:?}", std::process::id(), SystemTime::now()).as_bytes());
+        let to = std::env::temp_dir().join(format!("commitments-read-{}", &nonce.to_hex()[..16]));
+        match std::fs::DirBuilder::new().mode(0o700).create(&to) {
+            Ok(()) => break to,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io(&to)(e)),
+        }
+    };
     let copy = PrivateCopy(to);
+    let blobs_to = copy.0.join("blobs");
+    std::fs::DirBuilder::new().mode(0o700).create(&blobs_to).map_err(io(&blobs_to))?;
+    let copy_file = |from: &Path, to: &Path| -> Result<(), StoreError> {
+        std::fs::copy(from, to).map_err(io(from))?;
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600)).map_err(io(to))
+    };
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
         let entry = entry.map_err(io(dir))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let wanted = name == "conf" || name == "db" || (name.starts_with("snap.") && !name.ends_with(".generating"));
         if wanted {
-            std::fs::copy(entry.path(), copy.0.join(&name)).map_err(io(&entry.path()))?;
+            copy_file(&entry.path(), &copy.0.join(&name))?;
         }
     }
     if let Ok(blobs) = std::fs::read_dir(dir.join("blobs")) {
         for entry in blobs.flatten() {
-            std::fs::copy(entry.path(), copy.0.join("blobs").join(entry.file_name())).map_err(io(&entry.path()))?;
+            copy_file(&entry.path(), &blobs_to.join(entry.file_name()))?;
         }
     }
     Ok(copy)

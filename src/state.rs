@@ -7,9 +7,7 @@
 //! [`crate::decide`]. Each holds the stream position it reflects. [`Facts`] is how the rules read it.
 
 use crate::date::{Date, Timestamp};
-use crate::event::{
-    AreaRegistered, CommitmentRecorded, Event, FeedbackRecorded, LedgerOpened, SourceCategorized, SourceRecorded,
-};
+use crate::event::{AreaRegistered, CommitmentRecorded, Event, LedgerOpened, SourceCategorized, SourceRecorded};
 use crate::ids::{ActorId, AreaId, Code, ItemId, Seq, SourceId, StreamId, StreamVersion};
 use crate::record::Record;
 use crate::vocab::{Kind, Role};
@@ -67,6 +65,17 @@ pub struct AreaState {
     pub pos: StreamPos,
 }
 
+/// One verdict of the addressee on a source (the text stays in its record).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The verdict code.
+    pub verdict: Code,
+    /// When it was given.
+    pub on: Option<Date>,
+    /// Its record.
+    pub seq: Seq,
+}
+
 /// A recorded source, with its category and the feedback on it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceState {
@@ -77,7 +86,10 @@ pub struct SourceState {
     /// Its current category, with the seq that set it.
     pub category: Option<(SourceCategorized, Seq)>,
     /// Every verdict recorded, oldest first, with its seq.
-    pub feedback: Vec<(FeedbackRecorded, Seq)>,
+    /// Every verdict recorded, oldest first: the verdict, its date and its record. What the deputy
+    /// said is read from the record on demand, so that the state grows with the number of verdicts,
+    /// not with the length of their texts.
+    pub feedback: Vec<Verdict>,
     /// Its stream position.
     pub pos: StreamPos,
 }
@@ -147,7 +159,7 @@ impl Registry {
             }
             Event::FeedbackRecorded(e) => {
                 if let Some(s) = self.sources.get_mut(&e.source) {
-                    s.feedback.push((e.clone(), rec.seq));
+                    s.feedback.push(Verdict { verdict: e.verdict.clone(), on: e.on, seq: rec.seq });
                     s.pos.advance(rec.seq);
                 }
             }
@@ -610,8 +622,8 @@ mod tests {
 
     use super::*;
     use crate::event::{
-        ActorRegistered, CommitmentAmended, CommitmentReassigned, EntryCorrected, IndicatorRecorded, ProgressReported,
-        StatusChanged,
+        ActorRegistered, CommitmentAmended, CommitmentReassigned, EntryCorrected, FeedbackRecorded, IndicatorRecorded,
+        ProgressReported, StatusChanged,
     };
     use crate::record::Hash;
     use crate::vocab::{SourceKind, Vocabulary};
@@ -1047,7 +1059,7 @@ mod tests {
     fn feedback_and_categories_fold_into_their_source() {
         let log = every_kind();
         let reply = &log.full.registry().sources[&src("reply-1")];
-        let verdicts: Vec<(&str, Seq)> = reply.feedback.iter().map(|(f, s)| (f.verdict.as_str(), *s)).collect();
+        let verdicts: Vec<(&str, Seq)> = reply.feedback.iter().map(|f| (f.verdict.as_str(), f.seq)).collect();
         assert_eq!(verdicts, [("satisfied", Seq(15))]);
         assert_eq!(reply.category.as_ref().map(|(c, s)| (c.category.as_str(), *s)), Some(("b", Seq(16))));
         assert_eq!(reply.pos, pos(3, 16));

@@ -127,7 +127,7 @@ impl<'a> SummaryBuilder<'a> {
                     source: Some(id.clone()),
                     title: s.source.title.clone(),
                     category: s.category.as_ref().map(|(c, _)| c.category.clone()),
-                    verdict: s.feedback.last().map(|(f, _)| f.verdict.clone()),
+                    verdict: s.feedback.last().map(|f| f.verdict.clone()),
                     ..SourceSummary::default()
                 },
             );

@@ -15,9 +15,10 @@ use crate::decide::{self, Rejection};
 use crate::export::{BundleLine, check_fields};
 use crate::ids::{Seq, StreamVersion};
 use crate::ledger::LedgerError;
+use crate::projection::Stored;
 use crate::record::Head;
 use crate::record::{Hash, Record, hash_record_bytes};
-use crate::state::{Facts, ItemCore, State};
+use crate::state::{Facts, State};
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 use std::fmt;
@@ -88,6 +89,18 @@ pub enum Problem {
     Illegal(Rejection),
     /// The log holds no record at all: not even record 0, which every ledger has.
     Empty,
+    /// Derived data (the stored projection) does not match a replay of the log it claims to reflect.
+    DerivedMismatch {
+        /// Which derived tree.
+        tree: &'static str,
+        /// What differs, the first few in words.
+        differences: Vec<String>,
+    },
+    /// The storage engine could not read the log past this point (a damaged data file).
+    StoreUnreadable {
+        /// What the engine said.
+        why: String,
+    },
     /// The store acknowledged a head beyond the end of the log: acknowledged records are missing.
     Truncated {
         /// The acknowledged head's seq.
@@ -138,6 +151,8 @@ impl Problem {
             Problem::StreamBroken { .. } => "stream_broken",
             Problem::Illegal(_) => "illegal_event",
             Problem::Empty => "empty",
+            Problem::DerivedMismatch { .. } => "derived_mismatch",
+            Problem::StoreUnreadable { .. } => "store_unreadable",
             Problem::Truncated { .. } => "truncated",
             Problem::BadLine { .. } => "bad_line",
             Problem::Changed { .. } => "changed",
@@ -181,6 +196,17 @@ impl fmt::Display for Problem {
                 found_prev.map_or("nothing".into(), |s| format!("record {s}")),
             ),
             Problem::Illegal(r) => write!(f, "the event was not allowed when appended: {r}"),
+            Problem::DerivedMismatch { tree, differences } => write!(
+                f,
+                "the {tree} does not match a replay of the log it claims to reflect: {}{}",
+                differences.iter().take(5).cloned().collect::<Vec<_>>().join("; "),
+                if differences.len() > 5 { format!(" (and {} more)", differences.len() - 5) } else { String::new() }
+            ),
+            Problem::StoreUnreadable { why } => write!(
+                f,
+                "the store cannot be read past this point ({why}): the records before it verified; \
+                 restore the ledger from a verified export bundle (`commitments restore`)"
+            ),
             Problem::Empty => {
                 f.write_str("the log holds no records, not even record 0 (the ledger was emptied or never opened)")
             }
@@ -259,7 +285,10 @@ enum Acknowledged {
 /// Checks records one at a time.
 #[derive(Debug, Default)]
 pub struct Verifier {
-    state: State<ItemCore>,
+    state: State,
+    /// The seq at which to keep a copy of the state (the stored projection's watermark), and the copy.
+    keep_at: Option<Seq>,
+    kept: Option<(State, Hash)>,
     next: u64,
     prev: Hash,
     /// The hash of the record before `prev`, to report the last good record when `prev`'s own record
@@ -339,9 +368,23 @@ impl Verifier {
         Ok((rec, hash))
     }
 
+    /// Keeps a copy of the state as of record `seq` (cheap: the state is shared until it changes).
+    pub fn keep_state_at(&mut self, seq: Seq) {
+        self.keep_at = Some(seq);
+    }
+
+    /// The state kept by [`Verifier::keep_state_at`] and the hash of the record it reflects, if the
+    /// walk reached that record.
+    pub fn kept_state(&self) -> Option<&(State, Hash)> {
+        self.kept.as_ref()
+    }
+
     /// Folds in a record that [`Verifier::check_next`] accepted.
     pub fn accept(&mut self, rec: &Record, hash: Hash) {
         self.state.apply(rec);
+        if self.keep_at == Some(rec.seq) {
+            self.kept = Some((self.state.clone(), hash));
+        }
         self.prev_prev = self.prev;
         self.prev = hash;
         self.prev_time = rec.time;
@@ -465,6 +508,10 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
         Err(StoreError::HeadUnreadable(why)) => Verifier::with_unreadable_head(why),
         Err(e) => return Err(e.into()),
     };
+    let stored = crate::projection::Projection::inspect(store)?;
+    if let Some(mark) = crate::projection::stored_mark(store)? {
+        v.keep_state_at(mark.seq);
+    }
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let mut bad = None;
     let scanned = std::thread::scope(|s| -> Result<(), StoreError> {
@@ -531,15 +578,59 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
         drop(from_workers);
         scanner.join().unwrap_or_else(|_| Err(StoreError::Engine("the scanning thread panicked".into())))
     });
-    scanned?;
+    match scanned {
+        Ok(()) => {}
+        // The engine cannot read on (a damaged data file): what was read verified, the rest cannot be.
+        Err(StoreError::Engine(why)) if bad.is_none() => {
+            bad = Some(Bad { seq: v.records(), problem: Problem::StoreUnreadable { why } })
+        }
+        Err(e) => return Err(e.into()),
+    }
     progress(v.records());
     if let Some(b) = bad.take() {
         // A broken link may mean the record before was changed: look at the next one to tell.
-        let this = store.get(Seq(b.seq))?;
-        let next = store.get(Seq(b.seq + 1))?;
+        let this = store.get(Seq(b.seq)).ok().flatten();
+        let next = store.get(Seq(b.seq + 1)).ok().flatten();
         bad = Some(v.attribute(b, this.as_deref(), next.as_deref()));
     }
-    Ok(v.finish(bad))
+    let derived = match (&bad, &stored) {
+        (Some(_), _) | (None, Stored::None | Stored::Unusable(_)) => Vec::new(),
+        (None, Stored::Tampered) => {
+            let mut d =
+                vec!["its values do not add up to the digest in its watermark (changed behind its back)".into()];
+            d.extend(derived_differences(store, &v)?);
+            d
+        }
+        (None, Stored::At(_)) => derived_differences(store, &v)?,
+    };
+    let mut report = v.finish(bad);
+    if report.ok && !derived.is_empty() {
+        let problem = Problem::DerivedMismatch { tree: "stored projection", differences: derived };
+        report.ok = false;
+        report.problem_kind = Some(problem.kind());
+        report.problem = Some(problem.to_string());
+    }
+    Ok(report)
+}
+
+/// What differs between the stored projection and the verifier's fold of the log as of the
+/// projection's watermark.
+fn derived_differences<S: Store + ?Sized>(store: &S, v: &Verifier) -> Result<Vec<String>, StoreError> {
+    let mark = match crate::projection::Projection::inspect(store)? {
+        Stored::At(mark) => mark,
+        _ => crate::projection::stored_mark(store)?,
+    };
+    match mark {
+        None => crate::projection::compare_stored(store, &State::default(), None),
+        Some(m) => match v.kept_state() {
+            Some((state, hash)) if *hash == m.hash => crate::projection::compare_stored(store, state, Some(m)),
+            _ => Ok(vec![format!(
+                "its watermark (record {}, hash {}) is not a record of this log",
+                m.seq,
+                m.hash.to_hex()
+            )]),
+        },
+    }
 }
 
 /// Verifies a bundle without a store: the same checks as [`verify_store`], per line, plus that each
@@ -551,6 +642,20 @@ pub fn verify_bundle(
     expected_head: Option<Hash>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, std::io::Error> {
+    verify_bundle_with(input, expected_head, progress, &mut |_, _, _| Ok(()))
+}
+
+/// What [`verify_bundle_with`] calls with each verified record: the record, its hash, its stored bytes.
+pub type OnRecord<'a> = dyn FnMut(&Record, Hash, &[u8]) -> Result<(), std::io::Error> + 'a;
+
+/// [`verify_bundle`], calling `each` with every record that verified (decoded, its hash, its stored
+/// bytes), in order, as soon as it has; an error from `each` stops the walk and is returned.
+pub fn verify_bundle_with(
+    input: &mut dyn BufRead,
+    expected_head: Option<Hash>,
+    progress: &mut dyn FnMut(u64),
+    each: &mut OnRecord<'_>,
+) -> Result<Report, std::io::Error> {
     let mut verifier = Verifier::for_bundle();
     let mut offset = 0;
     let mut line = Vec::new();
@@ -558,15 +663,50 @@ pub fn verify_bundle(
     let mut bad = None;
     loop {
         line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
+        let too_long = read_line(input, &mut line)?;
+        if line.is_empty() && !too_long {
             break;
         }
         lineno += 1;
-        if let Err(failure) = check_line(&mut verifier, &line, &mut offset) {
+        if lineno == 1 && line.starts_with(b"\xef\xbb\xbf") {
+            // A byte-order mark, as some editors write: not part of the record.
+            line.drain(..3);
+        }
+        if line.iter().all(u8::is_ascii_whitespace) && !too_long {
+            // A blank last line (an editor's final newline) is no record; a blank line before more
+            // lines is refused below like any other line that is not a record.
+            let mut rest = Vec::new();
+            if !read_line(input, &mut rest)? && rest.is_empty() {
+                lineno -= 1;
+                break;
+            }
+            bad = Some(Bad { seq: verifier.records(), problem: Problem::BadLine { why: "the line is empty".into() } });
+            break;
+        }
+        let checked = if too_long {
+            Err(Box::new((
+                Bad {
+                    seq: verifier.records(),
+                    problem: Problem::BadLine {
+                        why: format!(
+                            "the line is longer than {} bytes, longer than any record's rendering",
+                            crate::export::MAX_LINE_BYTES
+                        ),
+                    },
+                },
+                None,
+            )))
+        } else {
+            check_line(&mut verifier, &line, &mut offset)
+        };
+        if let Ok((rec, hash, bytes)) = &checked {
+            each(rec, *hash, bytes)?;
+        }
+        if let Err(failure) = checked {
             let (b, this) = *failure;
             // A broken link may mean the line before was changed: the next line tells.
             let mut next = Vec::new();
-            input.read_until(b'\n', &mut next)?;
+            read_line(input, &mut next)?;
             let next_bytes = BundleLine::parse(&next).ok().map(|l| l.bytes);
             let b = verifier.attribute(b, this.as_deref(), next_bytes.as_deref());
             lineno -= verifier.records() - b.seq.min(verifier.records());
@@ -582,6 +722,9 @@ pub fn verify_bundle(
     let mut report = verifier.finish(bad.clone());
     if bad.is_some() {
         report.first_bad_line = Some(lineno);
+    } else if records == 0 {
+        // An empty bundle lacks record 0, which would have been its first line.
+        report.first_bad_line = Some(1);
     } else if let Some(expected) = expected_head
         && report.head.as_deref() != Some(expected.to_hex().as_str())
     {
@@ -603,11 +746,37 @@ pub fn verify_bundle(
     Ok(report)
 }
 
+/// Reads one line (through its `\n`) into `line`, at most [`crate::export::MAX_LINE_BYTES`] of it;
+/// returns whether the line was longer (then reading stops there). `line` is empty at the end of input.
+fn read_line(input: &mut dyn BufRead, line: &mut Vec<u8>) -> Result<bool, std::io::Error> {
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let (n, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        let room = crate::export::MAX_LINE_BYTES.saturating_sub(line.len());
+        if n > room {
+            line.extend_from_slice(&buf[..room]);
+            input.consume(room);
+            return Ok(true);
+        }
+        line.extend_from_slice(&buf[..n]);
+        input.consume(n);
+        if done {
+            return Ok(false);
+        }
+    }
+}
+
 /// A failed line: why, and the line's stored bytes when it had readable ones.
 type LineFailure = Box<(Bad, Option<Vec<u8>>)>;
 
-/// Checks one bundle line and folds its record in.
-fn check_line(verifier: &mut Verifier, line: &[u8], offset: &mut i32) -> Result<(), LineFailure> {
+/// Checks one bundle line and folds its record in; returns the record, its hash and its bytes.
+fn check_line(verifier: &mut Verifier, line: &[u8], offset: &mut i32) -> Result<(Record, Hash, Vec<u8>), LineFailure> {
     let seq = verifier.records();
     let bad = |why: String| Box::new((Bad { seq, problem: Problem::BadLine { why } }, None));
     let parsed = BundleLine::parse(line).map_err(bad)?;
@@ -620,5 +789,80 @@ fn check_line(verifier: &mut Verifier, line: &[u8], offset: &mut i32) -> Result<
     }
     check_fields(&parsed, &rec, hash, *offset).map_err(bad)?;
     verifier.accept(&rec, hash);
-    Ok(())
+    Ok((rec, hash, parsed.bytes))
+}
+
+#[cfg(test)]
+mod bundle_tests {
+    use super::*;
+
+    /// A bundle of a small ledger, as `export` writes it.
+    fn bundle() -> Vec<u8> {
+        let mut ledger = crate::ledger::Ledger::with_store(
+            crate::store::MemStore::new(),
+            Box::new(crate::date::ManualClock::at(Timestamp::parse("2024-06-01T09:00:00+08:00").unwrap())),
+        )
+        .unwrap();
+        let opened = crate::command::OpenLedger {
+            title: "t".into(),
+            origin: "example.test/bundle".into(),
+            utc_offset_minutes: 480,
+            admin: crate::ids::ActorId::new("admin").unwrap(),
+            admin_name: "admin".into(),
+            vocabulary: crate::vocab::Vocabulary::default_v1(),
+        };
+        ledger.init(opened, crate::command::RegisterArea::seed()).unwrap();
+        let mut out = Vec::new();
+        crate::export::export(&ledger, &mut out, &mut |_| {}).unwrap();
+        out
+    }
+
+    fn verify(bytes: &[u8]) -> Report {
+        verify_bundle(&mut &bytes[..], None, &mut |_| {}).unwrap()
+    }
+
+    #[test]
+    fn an_honest_bundle_with_a_bom_or_a_trailing_blank_line_verifies() {
+        let b = bundle();
+        assert!(verify(&b).ok);
+        let with_bom = [&b"\xef\xbb\xbf"[..], &b].concat();
+        assert!(verify(&with_bom).ok, "{:?}", verify(&with_bom));
+        let with_blank = [&b[..], b"\n"].concat();
+        assert!(verify(&with_blank).ok, "{:?}", verify(&with_blank));
+        assert_eq!(verify(&with_blank).records, verify(&b).records);
+    }
+
+    #[test]
+    fn a_blank_line_between_records_is_refused() {
+        let b = bundle();
+        let first = b.iter().position(|c| *c == b'\n').unwrap() + 1;
+        let doctored = [&b[..first], b"\n", &b[first..]].concat();
+        let r = verify(&doctored);
+        assert!(!r.ok);
+        assert_eq!(r.first_bad_line, Some(2));
+    }
+
+    #[test]
+    fn a_duplicate_key_is_refused_even_when_the_last_value_is_right() {
+        let b = bundle();
+        let text = String::from_utf8(b).unwrap();
+        let first = text.lines().next().unwrap();
+        // A fake `"event"` before the real one: serde keeps the last, a reader's eye the first.
+        let doctored_line = first.replacen("{\"seq\"", "{\"event\":{\"title\":\"forged\"},\"seq\"", 1);
+        let doctored = text.replacen(first, &doctored_line, 1);
+        let r = verify(doctored.as_bytes());
+        assert!(!r.ok, "{r:?}");
+        assert_eq!(r.first_bad_line, Some(1));
+        assert!(r.problem.unwrap().contains("canonical"));
+    }
+
+    #[test]
+    fn an_endless_line_is_refused_without_reading_it_all() {
+        // 64 MiB of zeroes (no newline): stopped at the cap, named as too long.
+        let mut zeros = std::io::BufReader::new(std::io::Read::take(std::io::repeat(0), 64 * 1024 * 1024));
+        let r = verify_bundle(&mut zeros, None, &mut |_| {}).unwrap();
+        assert!(!r.ok);
+        assert_eq!(r.first_bad_line, Some(1));
+        assert!(r.problem.unwrap().contains("longer than"), "names the cause");
+    }
 }

@@ -166,7 +166,7 @@ fn the_sled_fixture_opens_verifies_and_projects() {
     let reply = &ledger.registry().sources[&source("reply-0771")];
     assert_eq!(reply.items, 4);
     assert_eq!(reply.category.as_ref().unwrap().0.category, code("b"));
-    assert_eq!(reply.feedback[0].0.verdict, code("satisfied"));
+    assert_eq!(reply.feedback[0].verdict, code("satisfied"));
 }
 
 #[test]

@@ -140,7 +140,7 @@ fn status_changes_and_source_events_are_folded() {
     t.ok("office", categorize("reply-0771", "a"));
     let reg = t.l.registry().clone();
     let src = &reg.sources[&source("reply-0771")];
-    let verdicts: Vec<&str> = src.feedback.iter().map(|(f, _)| f.verdict.as_str()).collect();
+    let verdicts: Vec<&str> = src.feedback.iter().map(|f| f.verdict.as_str()).collect();
     assert_eq!(verdicts, ["satisfied", "dissatisfied"]);
     assert_eq!(src.category.as_ref().unwrap().0.category, code("a"));
 }

@@ -6,8 +6,8 @@
 //! with a hash-chained table, Python `eventsourcing`) are skipped with a message when absent.
 //!
 //! ```text
-//! cargo run --release --bin commitments-bench -- --quick
-//! cargo run --release --bin commitments-bench -- --sizes 10000,100000,1000000 --json bench.json
+//! cargo run --release --features bench --bin commitments-bench -- --quick
+//! cargo run --release --features bench --bin commitments-bench -- --sizes 10000,100000,1000000 --json bench.json
 //! ```
 
 mod peers;
@@ -432,6 +432,13 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         "ledger: verify --bundle (no sled)",
         "events/s",
         f(&bundle, "verify_events_per_s")?,
+        n,
+    );
+    run.add(
+        "ledger_restore",
+        "ledger: restore from the bundle (verify + durable batches + projection)",
+        "events/s",
+        f(&bundle, "restore_events_per_s")?,
         n,
     );
     run.add(

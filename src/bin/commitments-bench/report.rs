@@ -81,7 +81,7 @@ impl Run {
         let scale = if self.events >= 1_000_000 { "" } else { " (target set for 1,000,000 events)" };
         let mut t = vec![
             ratio("verify_vs_limit", 0.5),
-            ratio("verify_vs_sqlite", 2.0),
+            ratio("verify_vs_sqlite", 1.5),
             ratio("bulk_append_vs_sled", 0.7),
             ratio("bulk_append_vs_sqlite", 1.2),
             ratio("append_vs_sqlite", 1.0),
@@ -114,6 +114,7 @@ impl Run {
             200_000.0,
             true,
         ));
+        t.push((format!("restore ≥ 100,000 records/s{scale}"), self.get("ledger_restore"), 100_000.0, true));
         t.into_iter()
             .map(|(what, measured, threshold, higher)| {
                 let met = measured.map(|v| if higher { v >= threshold } else { v < threshold });

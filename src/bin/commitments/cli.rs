@@ -5,6 +5,7 @@
 use crate::value::{UtcOffset, field};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+use commitment_ledger::At;
 use commitment_ledger::{
     ActorId, Amend, AreaId, Categorize, Code, Command, Correct, Date, Hash, ItemId, Kind, NewCommitment, OpenLedger,
     RecordFeedback, RecordIndicator, RecordSource, RegisterActor, RegisterArea, Role, SourceId, SourceKind,
@@ -107,13 +108,20 @@ pub enum Cmd {
     },
     /// Verify the whole log: links, hashes, sequence, times, streams, the acknowledged head, and that
     /// every event was allowed when appended. Exit code 1 when unsound.
+    ///
+    /// With --at SEQ:HASH (repeatable), also check that records kept from earlier (from a `verify`, a
+    /// table or a published checkpoint) still lie on the chain: the record at SEQ exists and hashes
+    /// to HASH. This catches a log rewritten or cut back since, and stays true while it grows.
     Verify {
         /// Verify an export bundle (JSON lines) instead of the ledger; needs no ledger directory.
         #[arg(long)]
         bundle: Option<PathBuf>,
-        /// With --bundle: the hash the last record must have (from a checkpoint or an earlier
-        /// `verify`), which catches a bundle whose newest lines were removed.
-        #[arg(long, requires = "bundle", value_parser = field::<Hash>())]
+        /// A record kept from earlier that must still be on the chain: its seq, a colon and its hash
+        /// (64 hex digits, or the 16 that tables print), e.g. `--at 22:6c2f3d0e9a1b4c57`. Repeatable.
+        #[arg(long = "at", value_name = "SEQ:HASH", allow_hyphen_values = true, value_parser = field::<At>())]
+        at: Vec<At>,
+        /// Replaced by --at: with --bundle, the hash the bundle's last record must have.
+        #[arg(long, requires = "bundle", hide = true, value_parser = field::<Hash>())]
         head: Option<Hash>,
     },
     /// Export the whole log as JSON lines (one record a line, with its hash, link and stored bytes)
@@ -135,6 +143,32 @@ pub enum Cmd {
         /// Throw the stored projection away and rebuild it.
         #[arg(long, conflicts_with_all = ["to", "as_of"])]
         rebuild: bool,
+    },
+    /// Resolve an unacknowledged tail: records that an append wrote but never acknowledged, because it
+    /// was interrupted (a crash, a kill, a full disk) between writing them and acknowledging them.
+    /// Appends are refused until an operator decides; `verify` reports them as `unacknowledged`.
+    ///
+    /// First look at them: `commitments verify` (the log must verify) and `commitments log --from
+    /// FIRST`. Use --accept when they are what was meant to be appended (the interrupted command was
+    /// one you ran and it would be wrong to run it again): they are kept as if the append had
+    /// finished. Use --discard when you do not recognise them, or the command that wrote them reported
+    /// a failure and will be run again: they are removed and the log ends at its acknowledged head
+    /// again. Nothing acknowledged is ever removed. With no tail there is nothing to do (exit 0).
+    #[command(group(clap::ArgGroup::new("decision").required(true).args(["accept", "discard"])))]
+    Recover {
+        /// Keep the unacknowledged records (the whole log is verified first) and acknowledge them.
+        #[arg(long)]
+        accept: bool,
+        /// Remove the unacknowledged records: the log ends at the acknowledged head again.
+        #[arg(long)]
+        discard: bool,
+    },
+    /// Rebuild a ledger from an export bundle into a new directory (--ledger NEW_DIR, which must not
+    /// exist or be empty): every line is verified as `verify --bundle` does and the records are written
+    /// byte for byte, with the same hashes. A bundle that does not verify restores nothing (exit 1).
+    Restore {
+        /// The bundle (from `commitments export --out FILE`).
+        bundle: PathBuf,
     },
 }
 
@@ -669,10 +703,29 @@ mod tests {
             (&["list", "--as-of", "2024-00"], r#"as-of: "2024-00" is not a date"#),
             (&["init", "--title", "t", "--utc-offset", "08:00"], r#"utc-offset: "08:00" is not like +08:00"#),
             (&["verify", "--bundle", "b", "--head", "abc"], r#"head: "abc" is not 64 hex digits"#),
+            (&["verify", "--at", "22"], r#"at: "22" is not SEQ:HASH"#),
+            (&["verify", "--at", "-1:0123456789abcdef"], r#"at: "-1:0123456789abcdef": the seq "-1" is not"#),
         ] {
             let e = parse(args).unwrap_err();
             assert_eq!((e.kind(), e.exit_code()), (ErrorKind::ValueValidation, 2), "{args:?}");
             assert!(e.to_string().starts_with(&format!("error: {message}")), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn verify_takes_points_and_recover_one_decision() {
+        let Cmd::Verify { at, head, .. } =
+            parse(&["verify", "--at", "5:0123456789ABCDEF", "--at", "6:0123456789abcdef"]).unwrap().command
+        else {
+            panic!("verify")
+        };
+        assert_eq!((at.len(), at[0].to_string(), head), (2, "5:0123456789abcdef".to_string(), None));
+        let Cmd::Recover { accept, discard } = parse(&["recover", "--discard"]).unwrap().command else {
+            panic!("recover")
+        };
+        assert_eq!((accept, discard), (false, true));
+        for args in [&["recover"][..], &["recover", "--accept", "--discard"]] {
+            assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
         }
     }
 

@@ -2,10 +2,11 @@
 //! here once.
 
 use commitment_ledger::demo::DemoError;
-use commitment_ledger::export::ExportError;
+use commitment_ledger::export::{ExportError, RestoreError};
 use commitment_ledger::{LedgerError, StoreError};
 
-/// The ledger, a bundle or a projection is unsound.
+/// The ledger, a bundle or a projection is unsound, or the ledger needs an operator (damaged, or an
+/// unacknowledged tail to accept or discard).
 pub const UNSOUND: u8 = 1;
 /// Bad usage or bad input; nothing was written.
 pub const BAD_INPUT: u8 = 2;
@@ -30,6 +31,11 @@ impl Failure {
         Failure { code: IO, message: message.into() }
     }
 
+    /// The ledger (or a bundle) is unsound (exit code 1).
+    pub fn unsound(message: impl Into<String>) -> Failure {
+        Failure { code: UNSOUND, message: message.into() }
+    }
+
     /// The ledger has no record 0 yet.
     pub fn not_initialized() -> Failure {
         Failure::input("the ledger is not initialized")
@@ -40,8 +46,9 @@ impl From<LedgerError> for Failure {
     fn from(e: LedgerError) -> Failure {
         let code = match &e {
             LedgerError::Rejected { .. } => BAD_INPUT,
-            // An unreadable record is evidence that the ledger is unsound, as `verify` would say.
-            LedgerError::Corrupt { .. } => UNSOUND,
+            // An unreadable record is evidence that the ledger is unsound, as `verify` would say; a
+            // damaged ledger, or one with an unacknowledged tail, needs an operator, not a retry.
+            LedgerError::Corrupt { .. } | LedgerError::Damaged(_) | LedgerError::UnacknowledgedTail { .. } => UNSOUND,
             LedgerError::Store(StoreError::Missing(_) | StoreError::NotALedger { .. }) => BAD_INPUT,
             _ => IO,
         };
@@ -69,6 +76,17 @@ impl From<ExportError> for Failure {
     fn from(e: ExportError) -> Failure {
         match e {
             ExportError::Ledger(e) => Failure::from(e),
+            e => Failure::io(e.to_string()),
+        }
+    }
+}
+
+impl From<RestoreError> for Failure {
+    fn from(e: RestoreError) -> Failure {
+        match e {
+            RestoreError::Ledger(e) => Failure::from(e),
+            e @ RestoreError::NotEmpty(_) => Failure::input(e.to_string()),
+            e @ RestoreError::Unsound(_) => Failure::unsound(e.to_string()),
             e => Failure::io(e.to_string()),
         }
     }

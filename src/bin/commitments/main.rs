@@ -6,8 +6,12 @@
 //! - `render`: each result as JSON and as a page for people; `output`: the output choice and its writers;
 //! - `failure`: errors and their exit codes.
 //!
-//! Exit codes: 0 success; 1 the ledger (or a bundle, or a projection) is unsound; 2 bad usage or bad
-//! input; 3 I/O or storage failure.
+//! Reads open the ledger read-only ([`commitment_ledger::Ledger::open_read`]: nothing written, other
+//! readers welcome); writing commands open it as its one writer ([`commitment_ledger::Ledger::open`]).
+//!
+//! Exit codes: 0 success; 1 the ledger (or a bundle, or a projection) is unsound, or needs an operator
+//! (damaged, or an unacknowledged tail to `recover`); 2 bad usage or bad input; 3 I/O or storage
+//! failure (or a writer has the ledger open).
 
 mod cli;
 mod failure;
@@ -23,6 +27,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 use cli::{ActorCmd, AreaCmd, Cli, Cmd, SourceCmd};
+use commitment_ledger::TailDecision;
 use failure::{Failure, UNSOUND};
 use output::Output;
 use std::process::ExitCode;
@@ -53,11 +58,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Cmd::Init(a) => ops::init(dir, a.opening(), a.areas(), |w| render::created(out, w, dir))?,
         Cmd::Actor { command: ActorCmd::Add(a) } => ops::append(dir, a.command(), |w| render::written(out, w))?,
-        Cmd::Actor { command: ActorCmd::List } => render::actors(out, ops::open(dir)?.registry()),
+        Cmd::Actor { command: ActorCmd::List } => render::actors(out, ops::read(dir)?.registry()),
         Cmd::Area { command: AreaCmd::Add(a) } => ops::append(dir, a.command(), |w| render::written(out, w))?,
-        Cmd::Area { command: AreaCmd::List } => render::areas(out, ops::open(dir)?.registry()),
+        Cmd::Area { command: AreaCmd::List } => render::areas(out, ops::read(dir)?.registry()),
         Cmd::Source { command: SourceCmd::Add(a) } => ops::record_source(dir, a, |w| render::written(out, w))?,
-        Cmd::Source { command: SourceCmd::List } => render::sources(out, ops::open(dir)?.registry()),
+        Cmd::Source { command: SourceCmd::List } => render::sources(out, &ops::sources(dir)?),
         Cmd::Update(u) => ops::append(dir, u.command(), |w| render::written(out, w))?,
         Cmd::Show { id, at } => render::item(out, &ops::item(dir, &id, at.as_of)?),
         Cmd::List { filter, at } => render::items(out, &ops::items(dir, &filter.into(), at.as_of)?),
@@ -65,17 +70,22 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::History { id } => render::history(out, &ops::history(dir, &id)?),
         Cmd::Log { from, limit } => render::log(out, &ops::log(dir, from, limit)?),
         Cmd::Import { file, actor } => ops::import(dir, &file, actor.actor, |i| render::imported(out, i))?,
-        Cmd::Verify { bundle: Some(path), head } => {
-            let report = ops::verify_bundle(&path, head)?;
-            render::report(out, &report);
-            return Ok(sound(report.ok));
+        Cmd::Verify { bundle: Some(path), at, head } => {
+            let verified = ops::verify_bundle(&path, head, &at)?;
+            render::verified(out, &verified);
+            return Ok(sound(verified.report.ok));
         }
-        Cmd::Verify { bundle: None, .. } => {
-            let report = ops::verify(dir)?;
-            render::report(out, &report);
-            return Ok(sound(report.ok));
+        Cmd::Verify { bundle: None, at, .. } => {
+            let verified = ops::verify(dir, &at)?;
+            render::verified(out, &verified);
+            return Ok(sound(verified.report.ok));
         }
         Cmd::Export { out: path } => render::exported(ops::export(dir, path.as_deref())?, path.as_deref()),
+        Cmd::Recover { accept, .. } => {
+            let decision = if accept { TailDecision::Accept } else { TailDecision::Discard };
+            ops::recover(dir, decision, |r| render::recovered(out, r))?
+        }
+        Cmd::Restore { bundle } => render::restored(out, &ops::restore(dir, &bundle)?, dir),
         Cmd::Replay { rebuild: true, .. } => render::rebuilt(out, ops::rebuild(dir)?),
         Cmd::Replay { to: Some(seq), .. } => render::replayed(out, &ops::replay_to(dir, seq)?),
         Cmd::Replay { as_of: Some(day), .. } => render::replayed(out, &ops::replay_as_of(dir, day)?),

@@ -12,15 +12,30 @@ use commitment_ledger::import::{self, ImportError, Outcome};
 use commitment_ledger::summary::{Summary, SummaryBuilder};
 use commitment_ledger::view::ItemFilter;
 use commitment_ledger::{
-    ActorId, Command, Date, Day, Hash, Head, ItemId, ItemState, Ledger, LedgerError, OpenLedger, Record, RegisterArea,
-    Registry, Report, Seq, State, Timestamp, Until, Vocabulary,
+    ActorId, At as Point, AtCheck, Command, Date, Day, Event, FeedbackRecorded, Hash, Head, ItemId, ItemState, Ledger,
+    LedgerError, OpenLedger, Record, RegisterArea, Registry, Report, Seq, SourceId, State, StoreError, TailDecision,
+    Timestamp, Until, Vocabulary, apply_points, check_points,
 };
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-/// Opens the ledger in `dir`.
+/// Opens the ledger in `dir` to write to it (and read): the only writer.
 pub fn open(dir: &Path) -> Result<Ledger, Failure> {
     Ok(Ledger::open(dir)?)
+}
+
+/// Opens the ledger in `dir` to read it only ([`Ledger::open_read`]): nothing is written, a read-only
+/// directory works, other readers are not refused; a writer is (the lock is shared with readers only).
+pub fn read(dir: &Path) -> Result<Ledger, Failure> {
+    Ledger::open_read(dir).map_err(|e| match e {
+        LedgerError::Store(StoreError::Locked(path)) => Failure::io(format!(
+            "the ledger at {} is open in another process that is writing to it (a writer holds the ledger's \
+             lock; readers share it only with readers): try again when the writer has finished",
+            path.display()
+        )),
+        e => Failure::from(e),
+    })
 }
 
 /// A writing command's end: the ledger closed, or why not.
@@ -80,6 +95,35 @@ pub fn record_source(dir: &Path, args: crate::cli::SourceArgs, show: impl FnOnce
     let head = ledger.append(&actor, command)?;
     show(&Written { heads: vec![head], utc_offset: ledger.registry().utc_offset() });
     Ok(ledger.close()?)
+}
+
+/// `source list`: the registry, and each source's feedback as recorded (with what the deputy said,
+/// which the state does not keep: it is read from the feedback's records).
+pub struct Sources {
+    pub registry: Registry,
+    pub feedback: HashMap<SourceId, Vec<FeedbackRecorded>>,
+}
+
+/// `source list`.
+pub fn sources(dir: &Path) -> Result<Sources, Failure> {
+    let ledger = read(dir)?;
+    let mut feedback: HashMap<SourceId, Vec<FeedbackRecorded>> = HashMap::new();
+    for (id, source) in &ledger.registry().sources {
+        for verdict in &source.feedback {
+            let recorded = match ledger.record(verdict.seq)? {
+                Some((Record { event: Event::FeedbackRecorded(f), .. }, _)) => f,
+                _ => {
+                    return Err(LedgerError::Corrupt {
+                        seq: verdict.seq.0,
+                        why: format!("source {id}'s feedback leads to a record that is not feedback"),
+                    }
+                    .into());
+                }
+            };
+            feedback.entry(id.clone()).or_default().push(recorded);
+        }
+    }
+    Ok(Sources { registry: ledger.registry().clone(), feedback })
 }
 
 /// What an import did.
@@ -206,7 +250,7 @@ fn unknown_item(id: &ItemId) -> Failure {
 
 /// `show ID [--as-of D]`.
 pub fn item(dir: &Path, id: &ItemId, as_of: Option<Date>) -> Result<Read<ItemState>, Failure> {
-    let mut ledger = open(dir)?;
+    let mut ledger = read(dir)?;
     let (mut at, day) = at(&mut ledger, as_of)?;
     let item = at.item(id)?.ok_or_else(|| unknown_item(id))?;
     Ok(at.read(day, item))
@@ -214,7 +258,7 @@ pub fn item(dir: &Path, id: &ItemId, as_of: Option<Date>) -> Result<Read<ItemSta
 
 /// `list [filters] [--as-of D]`: the items that pass the filter, in id order.
 pub fn items(dir: &Path, filter: &ItemFilter, as_of: Option<Date>) -> Result<Read<Vec<ItemState>>, Failure> {
-    let mut ledger = open(dir)?;
+    let mut ledger = read(dir)?;
     let (mut at, day) = at(&mut ledger, as_of)?;
     let vocab = vocabulary(at.registry());
     let mut items = Vec::new();
@@ -228,7 +272,7 @@ pub fn items(dir: &Path, filter: &ItemFilter, as_of: Option<Date>) -> Result<Rea
 
 /// `summary [--as-of D]`.
 pub fn summary(dir: &Path, as_of: Option<Date>) -> Result<Read<Summary>, Failure> {
-    let mut ledger = open(dir)?;
+    let mut ledger = read(dir)?;
     let (mut at, day) = at(&mut ledger, as_of)?;
     summarize(&mut at, day)
 }
@@ -250,14 +294,14 @@ pub struct Records {
 
 /// `history ID`.
 pub fn history(dir: &Path, id: &ItemId) -> Result<Records, Failure> {
-    let mut ledger = open(dir)?;
+    let mut ledger = read(dir)?;
     let records = ledger.history(id)?.ok_or_else(|| unknown_item(id))?;
     Ok(Records { records, utc_offset: ledger.registry().utc_offset() })
 }
 
 /// `log [--from SEQ] [--limit N]`.
 pub fn log(dir: &Path, from: u64, limit: u64) -> Result<Records, Failure> {
-    let ledger = open(dir)?;
+    let ledger = read(dir)?;
     let mut records = Vec::new();
     ledger.for_each_record(Seq(from), &mut |rec, hash| {
         if records.len() as u64 >= limit {
@@ -269,31 +313,114 @@ pub fn log(dir: &Path, from: u64, limit: u64) -> Result<Records, Failure> {
     Ok(Records { records, utc_offset: ledger.registry().utc_offset() })
 }
 
-/// `verify`: the whole log, with a progress bar.
-pub fn verify(dir: &Path) -> Result<Report, Failure> {
-    let ledger = open(dir)?;
+/// A verification and the kept points checked against it (`--at`).
+pub struct Verified {
+    /// The report, unsound too when a point is not on the chain.
+    pub report: Report,
+    /// Each point, in the order given, with what was found there.
+    pub at: Vec<AtCheck>,
+}
+
+/// Checks the points against the hashes found at their seqs, counting only records the walk verified
+/// (a record after the first bad one, or the one a broken link blames, vouches for nothing), and
+/// makes the report unsound when a point is not on the chain.
+fn judged(mut report: Report, points: &[Point], found: &HashMap<Seq, Hash>) -> Verified {
+    let verified = report.records;
+    let at = check_points(points, |s| found.get(&s).copied().filter(|_| s.0 < verified));
+    apply_points(&mut report, &at);
+    Verified { report, at }
+}
+
+/// `verify [--at SEQ:HASH]...`: the whole log, with a progress bar, read-only.
+pub fn verify(dir: &Path, points: &[Point]) -> Result<Verified, Failure> {
+    let ledger = read(dir)?;
     let bar = progress_bar(Some(ledger.head().map_or(0, |h| h.seq.0 + 1)), "verifying");
     let report = ledger.verify(&mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
-    Ok(report)
+    let mut found = HashMap::new();
+    for p in points.iter().filter(|p| p.seq.0 < report.records) {
+        if let Some((_, hash)) = ledger.record(p.seq)? {
+            found.insert(p.seq, hash);
+        }
+    }
+    Ok(judged(report, points, &found))
 }
 
-/// `verify --bundle FILE [--head HASH]`, with a progress counter.
-pub fn verify_bundle(path: &Path, head: Option<Hash>) -> Result<Report, Failure> {
+/// `verify --bundle FILE [--at SEQ:HASH]... [--head HASH]`, with a progress counter. The hashes at the
+/// points' seqs are collected as the lines verify.
+pub fn verify_bundle(path: &Path, head: Option<Hash>, points: &[Point]) -> Result<Verified, Failure> {
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::input(format!("bundle: cannot read {}: {e}", path.display())))?;
     let bar = progress_bar(None, "verifying bundle");
     let mut input = std::io::BufReader::with_capacity(1 << 20, file);
-    let report = commitment_ledger::verify_bundle(&mut input, head, &mut |n| bar.set_position(n))
+    let wanted: HashSet<Seq> = points.iter().map(|p| p.seq).collect();
+    let mut found = HashMap::new();
+    let report =
+        commitment_ledger::verify_bundle_with(&mut input, head, &mut |n| bar.set_position(n), &mut |rec, hash, _| {
+            if wanted.contains(&rec.seq) {
+                found.insert(rec.seq, hash);
+            }
+            Ok(())
+        })
         .map_err(|e| Failure::io(format!("bundle: {}: {e}", path.display())))?;
     bar.finish_and_clear();
-    Ok(report)
+    Ok(judged(report, points, &found))
+}
+
+/// What `recover` decided about an unacknowledged tail.
+pub struct Recovered {
+    /// Accept or discard.
+    pub decision: TailDecision,
+    /// The records decided about (none when there was no tail).
+    pub records: Vec<(Record, Hash)>,
+    /// The ledger's head afterwards.
+    pub head: Option<Head>,
+    /// The ledger's UTC offset, to print times in.
+    pub utc_offset: i32,
+}
+
+/// `recover --accept | --discard`: reads the unacknowledged records (to say which they were), then
+/// has the library accept or discard them ([`Ledger::resolve_tail`]).
+pub fn recover(dir: &Path, decision: TailDecision, show: impl FnOnce(&Recovered)) -> Done {
+    let mut ledger = open(dir)?;
+    // A damaged ledger has no tail to decide about; "nothing to recover" would hide the damage.
+    if let Some(why) = ledger.damage() {
+        return Err(Failure::unsound(format!(
+            "the ledger is damaged: {why}; recover only accepts or discards an unacknowledged tail (run \
+             `commitments verify`; `commitments restore` rebuilds a ledger from an export bundle)"
+        )));
+    }
+    let mut records = Vec::new();
+    if let Some((first, last)) = ledger.unacknowledged() {
+        ledger.for_each_record(first, &mut |rec, hash| {
+            if rec.seq > last {
+                return ControlFlow::Break(());
+            }
+            records.push((rec.clone(), hash));
+            ControlFlow::Continue(())
+        })?;
+    }
+    ledger.resolve_tail(decision)?;
+    show(&Recovered { decision, records, head: ledger.head(), utc_offset: ledger.registry().utc_offset() });
+    Ok(ledger.close()?)
+}
+
+/// `restore BUNDLE` into the new directory `dir` ([`commitment_ledger::export::restore`]), with a
+/// progress counter. Returns the bundle's report (its records and head are the new ledger's).
+pub fn restore(dir: &Path, bundle: &Path) -> Result<Report, Failure> {
+    let file = std::fs::File::open(bundle)
+        .map_err(|e| Failure::input(format!("bundle: cannot read {}: {e}", bundle.display())))?;
+    let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+    let bar = progress_bar(None, "restoring");
+    let restored = commitment_ledger::export::restore(&mut input, dir, &mut |n| bar.set_position(n));
+    bar.finish_and_clear();
+    Ok(restored?)
 }
 
 /// `export [--out FILE]`: the log as JSON lines, to a file (with a progress bar) or to standard
 /// output. Returns the number of records written.
 pub fn export(dir: &Path, out: Option<&Path>) -> Result<u64, Failure> {
-    let ledger = open(dir)?;
+    let ledger = read(dir)?;
     let Some(path) = out else {
         let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
         return Ok(commitment_ledger::export::export(&ledger, &mut w, &mut |_| {})?);
@@ -315,7 +442,7 @@ pub struct Replayed {
 
 /// `replay --to SEQ`: the state through a record, read on the day of that record.
 pub fn replay_to(dir: &Path, seq: u64) -> Result<Replayed, Failure> {
-    let ledger = open(dir)?;
+    let ledger = read(dir)?;
     let (rec, _) =
         ledger.record(Seq(seq))?.ok_or_else(|| Failure::input(format!("to: record {seq} does not exist")))?;
     replayed(&ledger, Until::Seq(Seq(seq)), rec.time.day(ledger.registry().utc_offset()))
@@ -323,7 +450,7 @@ pub fn replay_to(dir: &Path, seq: u64) -> Result<Replayed, Failure> {
 
 /// `replay --as-of D`: the state at the end of a day.
 pub fn replay_as_of(dir: &Path, as_of: Date) -> Result<Replayed, Failure> {
-    let ledger = open(dir)?;
+    let ledger = read(dir)?;
     let day = as_of.last_day();
     replayed(&ledger, Until::Time(Timestamp::end_of_day(day, ledger.registry().utc_offset())), day)
 }
@@ -334,9 +461,10 @@ fn replayed(ledger: &Ledger, until: Until, day: Day) -> Result<Replayed, Failure
     Ok(Replayed { head, items: At::Past(state).read(day, items) })
 }
 
-/// `replay`: what differs between the stored projection and a replay of the log, and the head.
+/// `replay`: what differs between the stored projection and a replay of the log, and the head. Reads
+/// only: the stored projection is compared as it is, never repaired on the way.
 pub fn check_projection(dir: &Path) -> Result<(Option<u64>, Vec<String>), Failure> {
-    let mut ledger = open(dir)?;
+    let mut ledger = read(dir)?;
     let differences = ledger.check_projection()?;
     Ok((ledger.head().map(|h| h.seq.0), differences))
 }

@@ -1,13 +1,13 @@
 //! What each result looks like: as one JSON document, and as a page of lines and tables for people.
 //! Every function takes the one output choice ([`Output`]) and leaves the writing to it.
 
-use crate::ops::{Demo, Imported, Read, Records, Replayed, Written};
+use crate::ops::{Demo, Imported, Read, Records, Recovered, Replayed, Sources, Verified, Written};
 use crate::output::{Output, Page, Table};
 use commitment_ledger::export::RecordJson;
 use commitment_ledger::import::Outcome;
 use commitment_ledger::summary::Summary;
 use commitment_ledger::view::ItemView;
-use commitment_ledger::{ActorId, Code, Hash, Head, ItemState, Registry, Report};
+use commitment_ledger::{ActorId, AtCheck, Code, Hash, Head, ItemState, Registry, Report, TailDecision};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -92,7 +92,9 @@ pub fn areas(out: &Output, registry: &Registry) {
     );
 }
 
-pub fn sources(out: &Output, registry: &Registry) {
+/// Sources, with their category and feedback (`source list`).
+pub fn sources(out: &Output, sources: &Sources) {
+    let registry = &sources.registry;
     out.print(
         || {
             registry
@@ -103,7 +105,7 @@ pub fn sources(out: &Output, registry: &Registry) {
                         "source": s.source,
                         "items": s.items,
                         "category": s.category.as_ref().map(|(c, _)| c),
-                        "feedback": s.feedback.iter().map(|(f, _)| f).collect::<Vec<_>>(),
+                        "feedback": sources.feedback.get(&s.source.id).map_or(&[][..], Vec::as_slice),
                     })
                 })
                 .collect::<Vec<_>>()
@@ -119,7 +121,7 @@ pub fn sources(out: &Output, registry: &Registry) {
                     out.pick(&s.source.title, s.source.title_en.as_deref()).to_string(),
                     s.items.to_string(),
                     s.category.as_ref().map(|(c, _)| c.category.to_string()).unwrap_or_default(),
-                    s.feedback.last().map(|(f, _)| f.verdict.to_string()).unwrap_or_default(),
+                    s.feedback.last().map(|f| f.verdict.to_string()).unwrap_or_default(),
                 ]);
             }
             page.table(t);
@@ -369,14 +371,140 @@ fn report_lines(r: &Report) -> Vec<String> {
     lines
 }
 
-/// The verdict of `verify` (on the ledger or a bundle).
-pub fn report(out: &Output, r: &Report) {
+/// One kept point (`--at`) as JSON: as given, the form given, what was found there and whether it is
+/// on the chain.
+fn at_json(c: &AtCheck) -> serde_json::Value {
+    json!({
+        "seq": c.point.seq.0,
+        "hash": c.point.hash.to_string(),
+        "form": c.form().name(),
+        "found": c.found.map(|h| h.to_hex()),
+        "ok": c.ok(),
+    })
+}
+
+/// One kept point (`--at`), for people. `verified` is how many records the walk vouched for.
+fn at_line(c: &AtCheck, sound: bool, verified: u64) -> String {
+    let at = format!("--at {}", c.point);
+    match c.found {
+        _ if c.ok() => format!(
+            "{at}: on the chain (record {} hashes to {}; matched {})",
+            c.point.seq,
+            c.found.map(|h| h.to_hex()).unwrap_or_default(),
+            c.form().describe()
+        ),
+        Some(found) => {
+            format!("{at}: NOT on the chain: record {} hashes to {found} ({} given)", c.point.seq, c.form().describe())
+        }
+        None if sound => format!("{at}: NOT on the chain: the log ends before record {}", c.point.seq),
+        None => format!("{at}: not checked: only records 0 to {} verified", verified.saturating_sub(1)),
+    }
+}
+
+/// The verdict of `verify` (on the ledger or a bundle), with the kept points it checked (`--at`).
+pub fn verified(out: &Output, v: &Verified) {
+    let r = &v.report;
     out.print(
-        || r,
+        || {
+            let mut doc = serde_json::to_value(r).expect("reports serialize");
+            doc["at"] = v.at.iter().map(at_json).collect();
+            doc
+        },
         |page| {
-            for line in report_lines(r) {
-                page.line(line);
+            // A chain that verified but does not hold a kept point: the report's counts are the chain's.
+            let off_chain = r.problem_kind.is_some_and(|k| k.starts_with("at_"));
+            if off_chain {
+                page.line(format!(
+                    "UNSOUND: record {} — {}",
+                    r.first_bad_seq.unwrap_or(0),
+                    r.problem.as_deref().unwrap_or("a kept record is not on the chain")
+                ));
+                page.line(format!(
+                    "the chain itself verified: {} records; head {} at record {}",
+                    r.records,
+                    r.head.as_deref().unwrap_or("(empty)"),
+                    r.head_seq.map_or("-".into(), |s| s.to_string())
+                ));
+            } else {
+                for line in report_lines(r) {
+                    page.line(line);
+                }
             }
+            let chain_sound = r.ok || off_chain;
+            for c in &v.at {
+                page.line(at_line(c, chain_sound, r.records));
+            }
+        },
+    );
+}
+
+/// `recover`: which records were kept or removed, and the head now.
+pub fn recovered(out: &Output, r: &Recovered) {
+    let (decision, done) = match r.decision {
+        TailDecision::Accept => ("accept", "kept"),
+        TailDecision::Discard => ("discard", "removed"),
+    };
+    let head = || r.head.map(|h| json!({"seq": h.seq.0, "hash": h.hash.to_hex()}));
+    out.print(
+        || {
+            json!({
+                "decision": decision,
+                "nothing_to_recover": r.records.is_empty(),
+                done: r.records.iter().map(|(rec, h)| json!({
+                    "seq": rec.seq.0,
+                    "hash": h.to_hex(),
+                    "time": rec.time.format(r.utc_offset),
+                    "actor": rec.actor,
+                    "what": rec.event.describe(),
+                })).collect::<Vec<_>>(),
+                "head": head(),
+            })
+        },
+        |page| {
+            let (Some((first, _)), Some((last, _))) = (r.records.first(), r.records.last()) else {
+                page.line("nothing to recover: every record in the log is acknowledged");
+                return;
+            };
+            let range = if first.seq == last.seq {
+                format!("record {}", first.seq)
+            } else {
+                format!("records {} to {}", first.seq, last.seq)
+            };
+            page.line(match r.decision {
+                TailDecision::Accept => format!("{done} and acknowledged {range}, which an interrupted append wrote:"),
+                TailDecision::Discard => format!("{done} {range}, which an interrupted append wrote:"),
+            });
+            let mut t = Table::new(["seq", "time", "actor", "what", "hash"]);
+            for (rec, h) in &r.records {
+                t.row(vec![
+                    rec.seq.to_string(),
+                    rec.time.format(r.utc_offset),
+                    rec.actor.to_string(),
+                    rec.event.describe(),
+                    short(h),
+                ]);
+            }
+            page.table(t);
+            page.line(match r.head {
+                Some(h) => format!("the log now ends at record {} (hash {}); appends work again", h.seq, h.hash),
+                None => "the log is now empty (run `commitments init`)".to_string(),
+            });
+        },
+    );
+}
+
+/// `restore`: the records restored and the new ledger's head.
+pub fn restored(out: &Output, r: &Report, dir: &Path) {
+    out.print(
+        || json!({"ledger": dir, "restored": r.records, "head": {"seq": r.head_seq, "hash": r.head}}),
+        |page| {
+            page.line(format!(
+                "restored {} records into {}; head: record {}, hash {}",
+                r.records,
+                dir.display(),
+                r.head_seq.map_or("-".into(), |s| s.to_string()),
+                r.head.as_deref().unwrap_or("(none)")
+            ));
         },
     );
 }

@@ -4,7 +4,7 @@
 
 use clap::builder::TypedValueParser;
 use clap::error::ErrorKind;
-use commitment_ledger::{ActorId, AreaId, Code, Date, Hash, IdError, ItemId, SourceId, parse_utc_offset};
+use commitment_ledger::{ActorId, AreaId, At, Code, Date, Hash, IdError, ItemId, SourceId, parse_utc_offset};
 use std::ffi::OsStr;
 use std::marker::PhantomData;
 
@@ -35,6 +35,12 @@ impl Field for Date {
 impl Field for Hash {
     fn read(text: &str) -> Result<Self, String> {
         Hash::from_hex(text).ok_or_else(|| format!("{text:?} is not 64 hex digits"))
+    }
+}
+
+impl Field for At {
+    fn read(text: &str) -> Result<Self, String> {
+        text.parse().map_err(|e: commitment_ledger::AtError| e.to_string())
     }
 }
 
