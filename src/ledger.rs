@@ -355,9 +355,10 @@ impl<S: Store> Ledger<S> {
     }
 
     /// Who appends a command when no actor is named: the item's lead for progress, status changes,
-    /// figures and corrections; the ledger's administrator otherwise. None before record 0.
-    pub fn default_actor(&mut self, command: &Command) -> Result<Option<ActorId>, LedgerError> {
-        if command.lead_appends()
+    /// figures and corrections; the ledger's administrator otherwise (and for work that is not one
+    /// command, such as an import: `None`). None before record 0.
+    pub fn default_actor(&mut self, command: Option<&Command>) -> Result<Option<ActorId>, LedgerError> {
+        if let Some(command) = command.filter(|c| c.lead_appends())
             && let Some(id) = command.item()
             && let Some(item) = self.item(id)?
         {

@@ -163,7 +163,7 @@ fn run<S: Store>(mut ledger: Ledger<S>, rx: Receiver<Request>, published: &RwLoc
         for r in group {
             let actor = match r.actor {
                 Some(a) => Ok(a),
-                None => match ledger.default_actor(&r.command) {
+                None => match ledger.default_actor(Some(&r.command)) {
                     Ok(Some(a)) => Ok(a),
                     Ok(None) => Err(WriterError::Rejected(Rejection::NotOpened)),
                     Err(e) => Err(WriterError::from(e)),

@@ -295,11 +295,15 @@ fn a_changed_missing_or_reordered_line_is_named() {
     let (code, v) = verify_lines(dir.path(), cut, &["--head", &head_hash]);
     assert_eq!(code, Some(1));
     assert!(v["problem"].as_str().unwrap().contains("expected head"), "{v}");
-    // A reformatted but faithful line is accepted.
+    // A reformatted line is refused even when its fields are faithful: a line must be exactly the
+    // canonical rendering of its bytes, so that what a reader's eye sees is what was verified.
     let mut reformatted = lines.clone();
     let v: serde_json::Value = serde_json::from_str(&reformatted[2]).unwrap();
     reformatted[2] = serde_json::to_string(&v).unwrap().replace(",\"", ", \"");
-    assert_eq!(verify_lines(dir.path(), &reformatted, &[]).0, Some(0));
+    let (code, v) = verify_lines(dir.path(), &reformatted, &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(v["first_bad_line"], 3);
+    assert!(v["problem"].as_str().unwrap().contains("canonical"), "{v}");
     // Not a record at all.
     let mut garbage = lines.clone();
     garbage[1] = "hello".into();

@@ -470,6 +470,13 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     run.add("ledger_open_ms", "ledger: open (fresh process)", "ms", f(&open, "open_ms")?, n);
     run.add("ledger_open_show_ms", "ledger: open + item(id) (fresh process)", "ms", f(&open, "open_show_ms")?, n);
     run.add(
+        "ledger_read_show_ms",
+        "ledger: open_read + item(id), as `show` (private copy of sled's files)",
+        "ms",
+        f(&open, "read_show_ms")?,
+        n,
+    );
+    run.add(
         "ledger_reopen_show_ms",
         "ledger: open + item(id) again in the same process",
         "ms",

@@ -610,10 +610,17 @@ fn open_show(paths: &Paths) -> Result<Value> {
     let mut ledger = open_ledger(paths)?;
     ledger.item(&item)?;
     let again = t.elapsed();
+    drop(ledger);
+    // What `commitments show` does: a reader's open (shared lock, a private copy of sled's files).
+    let t = Instant::now();
+    let mut reader = Ledger::open_read(&paths.ledger())?;
+    reader.item(&item)?;
+    let read_show = t.elapsed();
     Ok(json!({
         "open_ms": open.as_secs_f64() * 1e3,
         "open_show_ms": total.as_secs_f64() * 1e3,
         "reopen_show_ms": again.as_secs_f64() * 1e3,
+        "read_show_ms": read_show.as_secs_f64() * 1e3,
     }))
 }
 

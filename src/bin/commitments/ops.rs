@@ -53,12 +53,10 @@ pub struct Written {
 // Note: `Ledger::default_actor` needs a built command; the `(None, None)` arm repeats its fallback (the
 // administrator), the one place the binary does.
 fn acting(ledger: &mut Ledger, named: Option<ActorId>, command: Option<&Command>) -> Result<ActorId, Failure> {
-    let default = match (named, command) {
-        (Some(actor), _) => return Ok(actor),
-        (None, Some(command)) => ledger.default_actor(command)?,
-        (None, None) => ledger.registry().info().map(|i| i.admin.clone()),
-    };
-    default.ok_or_else(Failure::not_initialized)
+    match named {
+        Some(actor) => Ok(actor),
+        None => ledger.default_actor(command)?.ok_or_else(Failure::not_initialized),
+    }
 }
 
 /// `init`: creates the ledger (a refused start leaves the directory as it was).
