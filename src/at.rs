@@ -239,9 +239,14 @@ pub fn apply_points(report: &mut Report, checks: &[AtCheck]) {
     };
     let Some(bad) = checks.iter().filter(|c| !c.ok()).min_by_key(|c| first_bad(c)) else { return };
     report.ok = false;
-    report.first_bad_seq = Some(first_bad(bad));
+    let seq = first_bad(bad);
+    report.first_bad_seq = Some(seq);
     report.problem = bad.problem();
     report.problem_kind = bad.problem_kind();
+    if report.first_bad_line.is_some() || report.records > 0 && seq >= report.records {
+        // A bundle (or a log) that ends early: for bundles, the first missing line; record n is line n + 1.
+        report.first_bad_line = report.first_bad_line.map(|_| seq + 1);
+    }
 }
 
 #[cfg(test)]

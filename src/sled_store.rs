@@ -139,6 +139,7 @@ impl SledStore {
         }
         let is_sled = entries.iter().any(|e| e == "db") && entries.iter().any(|e| e == "conf");
         if !fresh && !is_sled {
+            missing_sled_files(dir, &entries)?;
             let mut found = entries;
             found.sort();
             found.truncate(5);
@@ -172,10 +173,17 @@ impl SledStore {
                 .map(|rd| rd.filter_map(Result::ok).map(|e| e.file_name()).collect())
                 .unwrap_or_default(),
         );
-        let db = open_sled(dir, true)?;
+        let db = open_sled(dir, true).map_err(|e| damaged_if_ledger(dir, e))?;
         let names = db.tree_names();
         let has = |name: &[u8]| names.iter().any(|n| n.as_ref() == name);
-        let foreign = |why: &str| StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() };
+        let foreign = |why: &str| {
+            if dir.join(WITNESS_FILE).exists() {
+                // The ledger's witness is here: sled's files were emptied or replaced, not the directory.
+                StoreError::Damaged(format!("sled's files at {} hold no ledger ({why})", dir.display()))
+            } else {
+                StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() }
+            }
+        };
         if !has(b"meta") {
             // Only an empty sled database (nothing but the default tree, empty) may become a ledger;
             // opening trees in anything else would write into another application's data.
@@ -254,6 +262,7 @@ impl SledStore {
             Err(e) => return Err(io(dir)(e)),
         };
         if !(entries.iter().any(|e| e == "db") && entries.iter().any(|e| e == "conf")) {
+            missing_sled_files(dir, &entries)?;
             let mut found: Vec<String> = entries.into_iter().filter(|e| e != LOCK_FILE).collect();
             if found.is_empty() {
                 return Err(StoreError::Missing(dir.to_path_buf()));
@@ -273,9 +282,16 @@ impl SledStore {
         // sled writes whenever it opens a database (it refreshes its snapshot file and clears the unused
         // end of its log), so a reader never lets it open the ledger's own files.
         let copy = private_copy(dir)?;
-        let db = open_sled(&copy.0, false)?;
+        let db = open_sled(&copy.0, false).map_err(|e| damaged_if_ledger(dir, e))?;
         let copy = Some(copy);
-        let foreign = |why: &str| StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() };
+        let foreign = |why: &str| {
+            if dir.join(WITNESS_FILE).exists() {
+                // The ledger's witness is here: sled's files were emptied or replaced, not the directory.
+                StoreError::Damaged(format!("sled's files at {} hold no ledger ({why})", dir.display()))
+            } else {
+                StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() }
+            }
+        };
         if !db.tree_names().iter().any(|n| n.as_ref() == b"meta") {
             return Err(foreign("it is a sled database of something else"));
         }
@@ -424,6 +440,30 @@ fn take_lock(lock: &File, dir: &Path, lock_path: &Path) -> Result<(), StoreError
     }
 }
 
+/// An engine error on a directory that holds the ledger's witness is damage to a ledger's store.
+fn damaged_if_ledger(dir: &Path, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Engine(why) if dir.join(WITNESS_FILE).exists() => StoreError::Damaged(why),
+        e => e,
+    }
+}
+
+/// A directory that holds the ledger's witness of its acknowledged head but not sled's files is a
+/// ledger whose store was removed or damaged, not another kind of directory: say so.
+fn missing_sled_files(dir: &Path, entries: &[String]) -> Result<(), StoreError> {
+    if !entries.iter().any(|e| e == WITNESS_FILE) {
+        return Ok(());
+    }
+    let missing: Vec<&str> = ["db", "conf"].into_iter().filter(|f| !entries.iter().any(|e| e == f)).collect();
+    Err(StoreError::Damaged(format!(
+        "sled's file{} {} {} missing from the ledger at {} (its acknowledged head remains)",
+        if missing.len() > 1 { "s" } else { "" },
+        missing.join(" and "),
+        if missing.len() > 1 { "are" } else { "is" },
+        dir.display()
+    )))
+}
+
 /// Takes the ledger's lock shared (for a reader), waiting up to 200 ms for a writer to let go.
 fn take_shared_lock(lock: &File, dir: &Path, lock_path: &Path) -> Result<(), StoreError> {
     for _ in 0..10 {
@@ -480,12 +520,14 @@ fn private_copy(dir: &Path) -> Result<PrivateCopy, StoreError> {
 fn open_sled(dir: &Path, wait: bool) -> Result<sled::Db, StoreError> {
     let mut attempt = 0;
     loop {
-        let result = sled::Config::new()
-            .path(dir)
-            .mode(sled::Mode::HighThroughput)
-            .cache_capacity(64 * 1024 * 1024)
-            .flush_every_ms(None)
-            .open();
+        let result = contain(|| {
+            sled::Config::new()
+                .path(dir)
+                .mode(sled::Mode::HighThroughput)
+                .cache_capacity(64 * 1024 * 1024)
+                .flush_every_ms(None)
+                .open()
+        })?;
         match result {
             Ok(db) => return Ok(db),
             Err(sled::Error::Io(ref e)) if e.to_string().contains("could not acquire lock") => {
@@ -529,6 +571,19 @@ fn mtime(dir: &Path) -> Result<Option<SystemTime>, StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io(dir)(e)),
     }
+}
+
+/// Runs a call into sled, turning a panic (sled 0.34 panics on some damaged files, e.g. "tried to
+/// serialize Uninitialized") into an engine error, so that damage is reported as damage.
+fn contain<T>(f: impl FnOnce() -> T) -> Result<T, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        StoreError::Engine(format!("the storage engine failed on damaged data ({why})"))
+    })
 }
 
 fn engine(dir: &Path, e: sled::Error) -> StoreError {
@@ -605,13 +660,17 @@ impl Store for SledStore {
     fn scan(&self, from: Seq, f: &mut Visit<'_>) -> Result<(), StoreError> {
         // From 0 means from the very first key, so that a key shorter than 8 bytes is seen too.
         let entries = if from == Seq(0) { self.log.iter() } else { self.log.range(from.key()..) };
-        for entry in entries {
-            let (k, v) = entry.map_err(|e| engine(&self.dir, e))?;
+        let mut entries = entries.fuse();
+        loop {
+            // sled can panic on a damaged data file instead of returning an error: contain it here.
+            let Some(entry) = contain(|| entries.next()).map_err(|e| damaged_if_ledger(&self.dir, e))? else {
+                return Ok(());
+            };
+            let (k, v) = entry.map_err(|e| damaged_if_ledger(&self.dir, engine(&self.dir, e)))?;
             if f(&k, &v).is_break() {
-                break;
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     fn stored_head(&self) -> Result<Option<Head>, StoreError> {

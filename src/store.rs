@@ -47,6 +47,11 @@ pub enum StoreError {
     /// The storage engine reported an error.
     #[error("storage engine error: {0}")]
     Engine(String),
+    /// A ledger's store is damaged: its witness of the acknowledged head is there, but the engine
+    /// cannot open or read its files (cut, removed or corrupted). Unsound (CLI exit code 1); restore
+    /// from a verified bundle.
+    #[error("the ledger's store is damaged: {0}")]
+    Damaged(String),
     /// Derived data (a projection) is unreadable. It is rebuilt from the log; the log is not affected.
     #[error("derived data is unreadable ({0}); it is rebuilt from the log")]
     DerivedCorrupt(String),

@@ -89,6 +89,11 @@ pub enum Problem {
     Illegal(Rejection),
     /// The log holds no record at all: not even record 0, which every ledger has.
     Empty,
+    /// The record was inserted: the record after it links to the record before it.
+    Inserted {
+        /// The seq of the genuine record the chain continues from.
+        continues_from: u64,
+    },
     /// Derived data (the stored projection) does not match a replay of the log it claims to reflect.
     DerivedMismatch {
         /// Which derived tree.
@@ -151,6 +156,7 @@ impl Problem {
             Problem::StreamBroken { .. } => "stream_broken",
             Problem::Illegal(_) => "illegal_event",
             Problem::Empty => "empty",
+            Problem::Inserted { .. } => "inserted",
             Problem::DerivedMismatch { .. } => "derived_mismatch",
             Problem::StoreUnreadable { .. } => "store_unreadable",
             Problem::Truncated { .. } => "truncated",
@@ -166,6 +172,12 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::BadKey { key } => write!(f, "the log holds a key {key} that is not a sequence number"),
+            Problem::Gap { expected, found } if found < expected => {
+                write!(
+                    f,
+                    "record {expected} was expected but this one claims record {found}, which came before (repeated or reordered)"
+                )
+            }
             Problem::Gap { expected, found } => {
                 write!(f, "record {expected} is missing: the log goes on at {found}")
             }
@@ -206,6 +218,10 @@ impl fmt::Display for Problem {
                 f,
                 "the store cannot be read past this point ({why}): the records before it verified; \
                  restore the ledger from a verified export bundle (`commitments restore`)"
+            ),
+            Problem::Inserted { continues_from } => write!(
+                f,
+                "the record was inserted: the record after it links to record {continues_from}, the one before it"
             ),
             Problem::Empty => {
                 f.write_str("the log holds no records, not even record 0 (the ledger was emptied or never opened)")
@@ -259,6 +275,25 @@ pub struct Report {
     /// Records after the acknowledged head: written by an append that did not report success (a crash
     /// between writing and acknowledging). Sound, but never acknowledged to anyone.
     pub unacknowledged: u64,
+}
+
+impl Report {
+    /// The report on a store whose engine cannot open or read it at all (a damaged data file): unsound,
+    /// nothing verified.
+    pub fn unreadable_store(why: String) -> Report {
+        let problem = Problem::StoreUnreadable { why };
+        Report {
+            ok: false,
+            records: 0,
+            head: None,
+            head_seq: None,
+            first_bad_seq: Some(0),
+            problem: Some(problem.to_string()),
+            problem_kind: Some(problem.kind()),
+            first_bad_line: None,
+            unacknowledged: 0,
+        }
+    }
 }
 
 /// A bad record: where, and what.
@@ -425,6 +460,18 @@ impl Verifier {
     /// head, when k is the last — still agrees with record k's hash), or record k was. `this` is record
     /// k's bytes, `next` record k+1's.
     pub fn attribute(&self, bad: Bad, this: Option<&[u8]>, next: Option<&[u8]>) -> Bad {
+        // Record k continues the chain from record k-2 (its link is k-2's hash): record k-1 is an
+        // intruder, inserted between two genuine records (renumbered or not).
+        // (A record identical to the one before it is the intruder itself: it is not blamed on its twin.)
+        if bad.seq >= 2
+            && (matches!(bad.problem, Problem::BrokenLink { .. } | Problem::SeqMismatch { .. })
+                || matches!(bad.problem, Problem::Gap { expected, found } if found < expected))
+            && let Some(this) = this.filter(|b| hash_record_bytes(b) != self.prev)
+            && let Ok(rec) = Record::decode(this)
+            && rec.prev == self.prev_prev
+        {
+            return Bad { seq: bad.seq - 1, problem: Problem::Inserted { continues_from: bad.seq - 2 } };
+        }
         let (Problem::BrokenLink { expected, found }, Some(this)) = (&bad.problem, this) else { return bad };
         if bad.seq == 0 {
             return bad;
@@ -581,7 +628,7 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
     match scanned {
         Ok(()) => {}
         // The engine cannot read on (a damaged data file): what was read verified, the rest cannot be.
-        Err(StoreError::Engine(why)) if bad.is_none() => {
+        Err(StoreError::Engine(why) | StoreError::Damaged(why)) if bad.is_none() => {
             bad = Some(Bad { seq: v.records(), problem: Problem::StoreUnreadable { why } })
         }
         Err(e) => return Err(e.into()),
@@ -737,9 +784,11 @@ pub fn verify_bundle_with(
                     .map_or("no records".to_string(), |h| format!("record {} hashing to {h}", records - 1))
             ),
         };
+        // The record after the last one is the first that is not what was expected (the bundle's last
+        // record may itself have been changed instead: the message says both).
         report.ok = false;
-        report.first_bad_seq = Some(records.saturating_sub(1));
-        report.first_bad_line = Some(records.max(1));
+        report.first_bad_seq = Some(records);
+        report.first_bad_line = Some(records + 1);
         report.problem_kind = Some(problem.kind());
         report.problem = Some(problem.to_string());
     }

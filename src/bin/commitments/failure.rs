@@ -49,10 +49,19 @@ impl From<LedgerError> for Failure {
             // An unreadable record is evidence that the ledger is unsound, as `verify` would say; a
             // damaged ledger, or one with an unacknowledged tail, needs an operator, not a retry.
             LedgerError::Corrupt { .. } | LedgerError::Damaged(_) | LedgerError::UnacknowledgedTail { .. } => UNSOUND,
+            // The engine refusing its own files is damage to the store, which `verify` reports as unsound.
+            LedgerError::Store(StoreError::Damaged(_) | StoreError::HeadUnreadable(_)) => UNSOUND,
             LedgerError::Store(StoreError::Missing(_) | StoreError::NotALedger { .. }) => BAD_INPUT,
             _ => IO,
         };
-        Failure { code, message: e.to_string() }
+        let hint = match &e {
+            LedgerError::Store(StoreError::Damaged(_)) => {
+                " (the store is damaged: `commitments verify` says what can be read; `commitments restore` \
+                 rebuilds a ledger from a verified export bundle)"
+            }
+            _ => "",
+        };
+        Failure { code, message: format!("{e}{hint}") }
     }
 }
 

@@ -28,14 +28,19 @@ pub fn open(dir: &Path) -> Result<Ledger, Failure> {
 /// Opens the ledger in `dir` to read it only ([`Ledger::open_read`]): nothing is written, a read-only
 /// directory works, other readers are not refused; a writer is (the lock is shared with readers only).
 pub fn read(dir: &Path) -> Result<Ledger, Failure> {
-    Ledger::open_read(dir).map_err(|e| match e {
+    Ledger::open_read(dir).map_err(read_failure)
+}
+
+/// What a reader is told when the ledger cannot be opened for reading.
+fn read_failure(e: LedgerError) -> Failure {
+    match e {
         LedgerError::Store(StoreError::Locked(path)) => Failure::io(format!(
             "the ledger at {} is open in another process that is writing to it (a writer holds the ledger's \
              lock; readers share it only with readers): try again when the writer has finished",
             path.display()
         )),
         e => Failure::from(e),
-    })
+    }
 }
 
 /// A writing command's end: the ledger closed, or why not.
@@ -331,7 +336,15 @@ fn judged(mut report: Report, points: &[Point], found: &HashMap<Seq, Hash>) -> V
 
 /// `verify [--at SEQ:HASH]...`: the whole log, with a progress bar, read-only.
 pub fn verify(dir: &Path, points: &[Point]) -> Result<Verified, Failure> {
-    let ledger = read(dir)?;
+    let ledger = match Ledger::open_read(dir) {
+        Ok(ledger) => ledger,
+        // A store the engine cannot even open is unsound, not an I/O failure: nothing of it can be
+        // vouched for.
+        Err(LedgerError::Store(StoreError::Damaged(why))) => {
+            return Ok(judged(commitment_ledger::Report::unreadable_store(why), points, &HashMap::new()));
+        }
+        Err(e) => return Err(read_failure(e)),
+    };
     let bar = progress_bar(Some(ledger.head().map_or(0, |h| h.seq.0 + 1)), "verifying");
     let report = ledger.verify(&mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
@@ -362,7 +375,12 @@ pub fn verify_bundle(path: &Path, head: Option<Hash>, points: &[Point]) -> Resul
         })
         .map_err(|e| Failure::io(format!("bundle: {}: {e}", path.display())))?;
     bar.finish_and_clear();
-    Ok(judged(report, points, &found))
+    let mut verified = judged(report, points, &found);
+    if let (None, Some(seq)) = (verified.report.first_bad_line, verified.report.first_bad_seq) {
+        // A kept point past the bundle's end: the first missing line (record n is line n + 1).
+        verified.report.first_bad_line = Some(seq + 1);
+    }
+    Ok(verified)
 }
 
 /// What `recover` decided about an unacknowledged tail.
