@@ -93,6 +93,15 @@ pub struct OpenLedger {
     pub vocabulary: Vocabulary,
 }
 
+impl OpenLedger {
+    /// An origin for a new ledger when none is given: unique (from the title and the time), under a
+    /// name that says it is local. The origin is the first line of the ledger's checkpoints.
+    pub fn default_origin(title: &str) -> String {
+        let seed = format!("{title}\n{}", crate::date::Timestamp::now().0);
+        format!("commitment-ledger.local/{}", &blake3::hash(seed.as_bytes()).to_hex()[..12])
+    }
+}
+
 /// Register an actor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]

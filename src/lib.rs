@@ -6,18 +6,21 @@
 //!
 //! # How data flows
 //!
-//! - **Appends**: a [`Command`] (from the CLI, an import document, a request) → [`decide`] checks it
-//!   against the current [`State`] (the rules read it through [`state::Facts`]) and builds the
+//! - **Appends**: a [`Command`] (from the CLI, an import document, a request) → [`rules::decide`]
+//!   checks it against the current [`State`] (the rules read it through [`Facts`]) and builds the
 //!   [`Event`] → the [`Ledger`] wraps it in a [`Record`] (seq, link to the previous hash, time, actor,
-//!   stream position) → its bytes go to the [`Store`] in one durable write per batch or group → the
-//!   record is folded into the projection ([`State::apply`], pure).
+//!   stream position) → its bytes go to the [`Store`] in one durable write per batch or group, and the
+//!   witness of the acknowledged head after it → the record is folded into the projection
+//!   ([`State::apply`], pure).
 //!   [`Writer`] runs this for many concurrent callers: it decides a group in order, writes the
 //!   accepted records with one flush and answers each caller with its own result.
 //! - **Reads** use the projection as of the head ([`Ledger::item`], [`Ledger::state`], or a
 //!   [`Snapshot`] a writer publishes), or a replay of the log as of an earlier moment
 //!   ([`Ledger::replay`]), folded in memory.
-//! - **Verification** ([`verify`]) walks the stored bytes (or an export bundle), rechecking every link,
-//!   hash and rule with the same [`decide`] code, in memory bounded by the number of items.
+//! - **Verification** ([`verify_store`], [`verify_bundle`]) walks the stored bytes (or an export
+//!   bundle), rechecking every link, hash and rule with the same [`rules::check`] code, in memory
+//!   bounded by the number of items; then the acknowledged head and the stored projection. Reads and
+//!   verification write nothing ([`Ledger::open_read`]).
 //!
 //! # Layout
 //!
@@ -29,7 +32,8 @@
 //! - `store`: the storage trait and its in-memory twin; `sled_store`: the on-disk store (the only
 //!   module that imports sled).
 //! - `ledger`: the single writer tying them together, reads and replays; `writer`: group commit.
-//! - `verify`: the checker and its two drivers (store, bundle); `export`: bundles and their format.
+//! - `verify`: the checker and its two drivers (store, bundle); `at`: `verify --at SEQ:HASH` points;
+//!   `export`: bundles, their line format, restore.
 //! - `import`: import documents; `demo`: the seed reply and a simulated year; `summary` and `view`:
 //!   summaries and JSON views.
 #![deny(missing_docs, unsafe_code)]

@@ -211,10 +211,9 @@ impl Projection {
         Ok(Stored::At(w.mark))
     }
 
-    /// The projection stored in the store, if it is readable, of this format, and its values add up
-    /// to its digest. (Call [`Projection::inspect`] to learn why not.)
+    /// The stored projection, once [`Projection::inspect`] found it usable (`Stored::At`): its
+    /// registry and watermark; items are loaded as they are needed.
     pub fn load<S: Store>(store: &S) -> Result<Option<Projection>, StoreError> {
-        let Stored::At(_) = Projection::inspect(store)? else { return Ok(None) };
         let Some(w) = store.derived_get(&key(b"watermark"))? else { return Ok(None) };
         let Ok(w) = codec::decode_derived::<Watermark>(&w) else { return Ok(None) };
         let registry = match store.derived_get(&key(b"registry"))? {

@@ -18,7 +18,7 @@ use crate::ledger::LedgerError;
 use crate::projection::Stored;
 use crate::record::Head;
 use crate::record::{Hash, Record, hash_record_bytes};
-use crate::state::{Facts, State};
+use crate::state::{Facts, ItemCore, State};
 use crate::store::{Store, StoreError};
 use serde::Serialize;
 use std::fmt;
@@ -320,10 +320,7 @@ enum Acknowledged {
 /// Checks records one at a time.
 #[derive(Debug, Default)]
 pub struct Verifier {
-    state: State,
-    /// The seq at which to keep a copy of the state (the stored projection's watermark), and the copy.
-    keep_at: Option<Seq>,
-    kept: Option<(State, Hash)>,
+    state: State<ItemCore>,
     next: u64,
     prev: Hash,
     /// The hash of the record before `prev`, to report the last good record when `prev`'s own record
@@ -403,23 +400,9 @@ impl Verifier {
         Ok((rec, hash))
     }
 
-    /// Keeps a copy of the state as of record `seq` (cheap: the state is shared until it changes).
-    pub fn keep_state_at(&mut self, seq: Seq) {
-        self.keep_at = Some(seq);
-    }
-
-    /// The state kept by [`Verifier::keep_state_at`] and the hash of the record it reflects, if the
-    /// walk reached that record.
-    pub fn kept_state(&self) -> Option<&(State, Hash)> {
-        self.kept.as_ref()
-    }
-
     /// Folds in a record that [`Verifier::check_next`] accepted.
     pub fn accept(&mut self, rec: &Record, hash: Hash) {
         self.state.apply(rec);
-        if self.keep_at == Some(rec.seq) {
-            self.kept = Some((self.state.clone(), hash));
-        }
         self.prev_prev = self.prev;
         self.prev = hash;
         self.prev_time = rec.time;
@@ -556,12 +539,32 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
         Err(e) => return Err(e.into()),
     };
     let stored = crate::projection::Projection::inspect(store)?;
-    if let Some(mark) = crate::projection::stored_mark(store)? {
-        v.keep_state_at(mark.seq);
-    }
+    // The stored projection claims to be the log folded through its watermark: fold the full item
+    // states that far on a thread of their own, from the records as they are accepted, to compare.
+    let mark = crate::projection::stored_mark(store)?;
+    let mut replayed: Option<(State, Hash)> = None;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let mut bad = None;
     let scanned = std::thread::scope(|s| -> Result<(), StoreError> {
+        let (to_folder, folder_rx) = std::sync::mpsc::sync_channel::<Vec<(Record, Hash)>>(4);
+        let folder = s.spawn(move || {
+            let mut state = State::default();
+            let until = mark.map(|m| m.seq);
+            for chunk in folder_rx {
+                for (rec, hash) in chunk {
+                    if until.is_none_or(|u| rec.seq > u) {
+                        return None;
+                    }
+                    state.apply(&rec);
+                    if until == Some(rec.seq) {
+                        return Some((state, hash));
+                    }
+                }
+            }
+            None
+        });
+        let mut accepted = Vec::with_capacity(CHUNK);
+        let mut folding = mark.is_some();
         let mut to_workers = Vec::with_capacity(workers);
         let mut from_workers = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -610,7 +613,12 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
             let Ok(chunk) = from_workers[turn % from_workers.len()].recv() else { break };
             for p in chunk {
                 match v.check_decoded(&p.key, p.decoded, p.hash) {
-                    Ok((rec, hash)) => v.accept(&rec, hash),
+                    Ok((rec, hash)) => {
+                        v.accept(&rec, hash);
+                        if folding {
+                            accepted.push((rec, hash));
+                        }
+                    }
                     Err(b) => {
                         bad = Some(b);
                         break 'chunks;
@@ -620,7 +628,14 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
                     progress(v.records());
                 }
             }
+            if folding && !accepted.is_empty() {
+                let chunk = std::mem::replace(&mut accepted, Vec::with_capacity(CHUNK));
+                // The folder stops (and hangs up) once it has passed the watermark.
+                folding = to_folder.send(chunk).is_ok();
+            }
         }
+        drop(to_folder);
+        replayed = folder.join().unwrap_or(None);
         // Dropping the receivers stops the workers and the scanner early after a bad record.
         drop(from_workers);
         scanner.join().unwrap_or_else(|_| Err(StoreError::Engine("the scanning thread panicked".into())))
@@ -645,10 +660,10 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
         (None, Stored::Tampered) => {
             let mut d =
                 vec!["its values do not add up to the digest in its watermark (changed behind its back)".into()];
-            d.extend(derived_differences(store, &v)?);
+            d.extend(derived_differences(store, mark, replayed.as_ref())?);
             d
         }
-        (None, Stored::At(_)) => derived_differences(store, &v)?,
+        (None, Stored::At(_)) => derived_differences(store, mark, replayed.as_ref())?,
     };
     let mut report = v.finish(bad);
     if report.ok && !derived.is_empty() {
@@ -660,16 +675,16 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
     Ok(report)
 }
 
-/// What differs between the stored projection and the verifier's fold of the log as of the
-/// projection's watermark.
-fn derived_differences<S: Store + ?Sized>(store: &S, v: &Verifier) -> Result<Vec<String>, StoreError> {
-    let mark = match crate::projection::Projection::inspect(store)? {
-        Stored::At(mark) => mark,
-        _ => crate::projection::stored_mark(store)?,
-    };
+/// What differs between the stored projection (whose watermark is `mark`) and `replayed`, the fold of
+/// the log through the record at the watermark's seq, with that record's hash.
+fn derived_differences<S: Store + ?Sized>(
+    store: &S,
+    mark: Option<Head>,
+    replayed: Option<&(State, Hash)>,
+) -> Result<Vec<String>, StoreError> {
     match mark {
         None => crate::projection::compare_stored(store, &State::default(), None),
-        Some(m) => match v.kept_state() {
+        Some(m) => match replayed {
             Some((state, hash)) if *hash == m.hash => crate::projection::compare_stored(store, state, Some(m)),
             _ => Ok(vec![format!(
                 "its watermark (record {}, hash {}) is not a record of this log",

@@ -9,8 +9,8 @@
 use commitment_ledger::MAX_RECORD_BYTES;
 use commitment_ledger::STORE_FORMAT;
 use commitment_ledger::{
-    ActorId, AreaId, Clock, Code, Command, Date, Event, Hash, ItemId, Ledger, MemStore, NewCommitment, Record, Seq,
-    SourceId, Store, StreamId, StreamVersion,
+    ActorId, AreaId, Code, Command, Date, Event, Hash, ItemId, Ledger, MemStore, NewCommitment, Record, Seq, SourceId,
+    Store, StreamId, StreamVersion,
 };
 use commitment_ledger::{ActorRegistered, EventType, IndicatorRecorded, ProgressReported, SourceRecorded};
 #[allow(unused_imports)]
@@ -23,8 +23,6 @@ use commitment_ledger::{RECORD_CONTEXT, RECORD_FORMAT};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::ControlFlow;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 const DOC: &str = include_str!("../schema/record-format.md");
 const GOLDEN_RECORDS: &str = include_str!("fixtures/golden-v1/records.hex");
@@ -518,22 +516,6 @@ fn check_log(records: &[Vec<u8>]) -> (BTreeSet<u16>, [u8; 32]) {
 // A ledger holding every event type, every enumeration variant that may be written, every `Date`
 // precision, `Option`s both None and Some, empty and non-empty `Vec`s, and a negative UTC offset.
 
-#[derive(Clone)]
-struct StepClock(Arc<AtomicI64>);
-
-impl StepClock {
-    /// Moves the clock on by an hour.
-    fn tick(&self) {
-        self.0.fetch_add(3_600_000_000, Ordering::SeqCst);
-    }
-}
-
-impl Clock for StepClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
-    }
-}
-
 fn a(s: &str) -> ActorId {
     ActorId::new(s).unwrap()
 }
@@ -554,7 +536,7 @@ fn t(s: &str) -> String {
 }
 
 fn coverage_ledger() -> Ledger<MemStore> {
-    let clock = StepClock(Arc::new(AtomicI64::new(Timestamp::parse("2025-01-06T09:00:00Z").unwrap().0)));
+    let clock = commitment_ledger::ManualClock::at(Timestamp::parse("2025-01-06T09:00:00Z").unwrap());
     let mut ledger = Ledger::with_store(MemStore::new(), Box::new(clock.clone())).unwrap();
     let opened = OpenLedger {
         title: t("Format coverage"),
@@ -571,7 +553,7 @@ fn coverage_ledger() -> Ledger<MemStore> {
     ledger.init(opened, areas).unwrap();
 
     let mut step = |actor: &str, command: Command| {
-        clock.tick();
+        clock.shift(3_600_000_000);
         ledger.append(&a(actor), command).unwrap_or_else(|e| panic!("{e}"));
     };
     for (id, role, en) in [

@@ -9,7 +9,7 @@ use commitment_ledger::At;
 use commitment_ledger::{
     ActorId, Amend, AreaId, Categorize, Code, Command, Correct, Date, Hash, ItemId, Kind, NewCommitment, OpenLedger,
     RecordFeedback, RecordIndicator, RecordSource, RegisterActor, RegisterArea, Role, SourceId, SourceKind,
-    StreamVersion, Timestamp, Vocabulary,
+    StreamVersion, Vocabulary,
 };
 use std::path::PathBuf;
 
@@ -199,7 +199,7 @@ impl InitArgs {
     pub fn opening(&self) -> OpenLedger {
         OpenLedger {
             title: self.title.clone(),
-            origin: self.origin.clone().unwrap_or_else(|| default_origin(&self.title)),
+            origin: self.origin.clone().unwrap_or_else(|| OpenLedger::default_origin(&self.title)),
             utc_offset_minutes: self.utc_offset.0,
             admin: self.admin.clone(),
             admin_name: self.admin_name.clone(),
@@ -211,13 +211,6 @@ impl InitArgs {
     pub fn areas(&self) -> Vec<RegisterArea> {
         if self.no_default_areas { Vec::new() } else { RegisterArea::seed() }
     }
-}
-
-/// An origin for a new ledger: unique, from the title and the time.
-fn default_origin(title: &str) -> String {
-    let seed = format!("{title}\n{}", Timestamp::now().0);
-    let suffix = &blake3::hash(seed.as_bytes()).to_hex()[..12];
-    format!("commitment-ledger.local/{suffix}")
 }
 
 #[derive(Subcommand, Debug)]
