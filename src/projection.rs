@@ -48,8 +48,12 @@ struct Digest([u64; 4]);
 
 const DIGEST_CONTEXT: &str = "commitment-ledger 2026-11-29 projection value v1";
 
+static PAIR_HASHER: std::sync::LazyLock<blake3::Hasher> =
+    std::sync::LazyLock::new(|| blake3::Hasher::new_derive_key(DIGEST_CONTEXT));
+
 fn pair_hash(key: &[u8], value: &[u8]) -> [u64; 4] {
-    let mut h = blake3::Hasher::new_derive_key(DIGEST_CONTEXT);
+    // Deriving the key from the context is a hash of its own: do it once and clone the hasher.
+    let mut h = PAIR_HASHER.clone();
     h.update(&(key.len() as u64).to_le_bytes());
     h.update(key);
     h.update(value);

@@ -332,7 +332,7 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         let label: &'static str = Box::leak(format!("{name}, peak while running (after open)").into_boxed_str());
         rss.push((label, f(v, "vmhwm_kib")?));
     }
-    rss.push(("bundle verification, peak while running (no sled)", f(&bundle, "vmhwm_kib")?));
+    rss.push(("bundle verification, peak while running (no sled)", f(&bundle, "verify_peak_kib")?));
     rss.push(("open + show process (whole)", f(&open, "vmhwm_kib")?));
     rss.push(("sled iteration + BLAKE3 process (whole)", f(&scan, "vmhwm_kib")?));
 

@@ -462,6 +462,8 @@ fn bundle(paths: &Paths) -> Result<Value> {
     if !report.ok || report.records != n {
         bail!("verify --bundle failed after {} of {n} records: {:?}", report.records, report.problem);
     }
+    let verify_peak_kib = vmhwm_kib();
+    reset_peak();
     // `restore`: the bundle, verified again, written durably into a new ledger (and its projection).
     let restored = paths.root.join("restored-ledger");
     if restored.exists() {
@@ -485,6 +487,7 @@ fn bundle(paths: &Paths) -> Result<Value> {
             "export_events_per_s": rate(n, export_d),
             "verify_events_per_s": rate(n, verify_d),
             "restore_events_per_s": rate(n, restore_d),
+            "verify_peak_kib": verify_peak_kib,
         }),
     )
 }
