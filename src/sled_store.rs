@@ -482,10 +482,12 @@ fn private_copy(dir: &Path) -> Result<PrivateCopy, StoreError> {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     // A new directory of our own (created, never reused: `create` fails if the name exists), readable
     // by us alone; the copies are made writable for sled whatever the originals' modes.
+    remove_abandoned_copies();
     let to = loop {
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let nonce = blake3::hash(format!("{}-{n}-{:?}", std::process::id(), SystemTime::now()).as_bytes());
-        let to = std::env::temp_dir().join(format!("commitments-read-{}", &nonce.to_hex()[..16]));
+        let to =
+            std::env::temp_dir().join(format!("commitments-read-{}-{}", std::process::id(), &nonce.to_hex()[..16]));
         match std::fs::DirBuilder::new().mode(0o700).create(&to) {
             Ok(()) => break to,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -513,6 +515,22 @@ fn private_copy(dir: &Path) -> Result<PrivateCopy, StoreError> {
         }
     }
     Ok(copy)
+}
+
+/// Removes private copies left by readers that were killed before they could remove their own (the
+/// process named in the directory's name is gone).
+fn remove_abandoned_copies() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("commitments-read-").and_then(|rest| rest.split('-').next()) else {
+            continue;
+        };
+        let alive = pid.parse::<u32>().is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+        if !alive && pid.bytes().all(|b| b.is_ascii_digit()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Opens sled, waiting (up to 10 s) when its lock is held: with our own lock taken, only a ledger

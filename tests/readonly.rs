@@ -254,3 +254,32 @@ fn a_reader_is_told_that_a_writer_has_the_ledger_open() {
     drop(writer);
     cli(&dir, &["--json", "show", "sci-lab"]).ok();
 }
+
+/// A reader killed before it removed its private copy of sled's files leaves it in the temporary
+/// directory; the next reader removes copies whose process is gone (and only those).
+#[test]
+fn copies_left_by_killed_readers_are_removed() {
+    let tmp = tempdir();
+    let dir = tmp.path().join("ledger");
+    build_fixture(&dir);
+    let scratch = tmp.path().join("tmp");
+    std::fs::create_dir(&scratch).unwrap();
+    // u32::MAX is above any pid the kernel hands out: that process is gone.
+    let abandoned = scratch.join(format!("commitments-read-{}-0123456789abcdef", u32::MAX));
+    std::fs::create_dir_all(abandoned.join("blobs")).unwrap();
+    std::fs::write(abandoned.join("db"), b"an old copy").unwrap();
+    let alive = scratch.join(format!("commitments-read-{}-fedcba9876543210", std::process::id()));
+    std::fs::create_dir(&alive).unwrap();
+    let o = Process::new(BIN)
+        .args(["--ledger", dir.to_str().unwrap(), "--json", "show", "fin-bonds"])
+        .env("TMPDIR", &scratch)
+        .env_remove("COMMITMENTS_LEDGER")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!abandoned.exists(), "the copy of a process that is gone is removed");
+    assert!(alive.exists(), "the copy of a live process is left alone");
+    // And the reader's own copy is gone once it has finished.
+    let left: Vec<_> = std::fs::read_dir(&scratch).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}
