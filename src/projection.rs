@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 /// Version of the derived layout; a store holding another version is rebuilt from the log.
-pub const PROJECTION_FORMAT: u32 = 4;
+pub const PROJECTION_FORMAT: u32 = 6;
 /// Write back after this many records.
 pub const WRITE_BACK_EVERY: u64 = 200_000;
 /// Most items held in memory by a lazily loaded projection; more are written back and evicted.
@@ -30,13 +30,69 @@ const CHUNK: usize = 4096;
 /// The namespace of the live projection in the store's derived data.
 const NS: &[u8] = b"p/";
 
-/// The projection's watermark: its format, the last record folded in, and a digest of every other
-/// value it stored, so that a value changed behind its back is noticed when it is loaded.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+/// The projection's watermark: its format, the last record folded in, and digests of what it stored,
+/// so that a value changed behind its back is noticed when it is loaded.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 struct Watermark {
     format: u32,
     mark: Option<Head>,
-    digest: Digest,
+    digest: Digests,
+}
+
+/// Items' sums fall into this many buckets (by the first byte of a hash of the item's id), each with
+/// its own digest, so that loading one item checks one bucket's sums, not every item's.
+const BUCKETS: usize = 256;
+
+/// The digests a watermark carries: of the registry's bytes, and of each bucket of item sums.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+struct Digests {
+    registry: [u8; 32],
+    buckets: Vec<Digest>,
+}
+
+impl Default for Digests {
+    fn default() -> Digests {
+        Digests { registry: [0; 32], buckets: vec![Digest::default(); BUCKETS] }
+    }
+}
+
+impl Digests {
+    /// What the store holds, computed from its values.
+    fn of_store<S: Store + ?Sized>(store: &S) -> Result<Digests, StoreError> {
+        let mut d = Digests::default();
+        if let Some(v) = store.derived_get(&key(b"registry"))? {
+            d.registry = item_sum(&v);
+        }
+        let prefix = key(b"sum/");
+        store.derived_scan(&prefix, &mut |k, v| {
+            if let Some(b) = bucket_of_key(&k[prefix.len()..]) {
+                d.buckets[b].add(k, v);
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(d)
+    }
+
+    /// One bucket's digest, computed from the sums the store holds in it.
+    fn bucket_of_store<S: Store + ?Sized>(store: &S, bucket: usize) -> Result<Digest, StoreError> {
+        let mut d = Digest::default();
+        store.derived_scan(&[key(b"sum/").as_slice(), format!("{bucket:02x}/").as_bytes()].concat(), &mut |k, v| {
+            d.add(k, v);
+            ControlFlow::Continue(())
+        })?;
+        Ok(d)
+    }
+}
+
+/// The bucket of an item id.
+fn bucket(id: &[u8]) -> usize {
+    usize::from(blake3::hash(id).as_bytes()[0])
+}
+
+/// The bucket a sum key (after `p/sum/`) is filed under: its two hex digits.
+fn bucket_of_key(rest: &[u8]) -> Option<usize> {
+    let hex = std::str::from_utf8(rest.get(..2)?).ok()?;
+    usize::from_str_radix(hex, 16).ok().filter(|b| *b < BUCKETS)
 }
 
 /// A digest of a set of (key, value) pairs that can be updated one pair at a time: the lane-wise
@@ -77,19 +133,17 @@ impl Digest {
             *a = a.wrapping_sub(b);
         }
     }
+}
 
-    /// The digest of every value stored under the projection's namespace but the watermark.
-    fn of_store<S: Store + ?Sized>(store: &S) -> Result<Digest, StoreError> {
-        let mut d = Digest::default();
-        let watermark = key(b"watermark");
-        store.derived_scan(NS, &mut |k, v| {
-            if k != watermark.as_slice() {
-                d.add(k, v);
-            }
-            ControlFlow::Continue(())
-        })?;
-        Ok(d)
-    }
+const ITEM_SUM_CONTEXT: &str = "commitment-ledger 2026-11-29 projection item v1";
+
+/// The sum entry of an item's stored bytes.
+fn item_sum(bytes: &[u8]) -> [u8; 32] {
+    blake3::derive_key(ITEM_SUM_CONTEXT, bytes)
+}
+
+fn sum_key(id: &[u8]) -> Vec<u8> {
+    [NS, b"sum/", format!("{:02x}/", bucket(id)).as_bytes(), id].concat()
 }
 
 /// What the store holds of the projection, read without trusting it.
@@ -125,9 +179,18 @@ fn freeze(item: &ItemState) -> Vec<u8> {
     codec::encode(&lean)
 }
 
-/// An item from its stored form, with its texts read back from the log.
-fn thaw<S: Store + ?Sized>(store: &S, bytes: &[u8]) -> Result<ItemState, StoreError> {
+/// An item from its stored form under `p/item/<id>`, with its texts read back from the log. Refused
+/// (as derived data to rebuild) when its bytes do not match the sum entry the digest covers, or when
+/// it is another item than its key says.
+fn thaw<S: Store + ?Sized>(store: &S, id: &[u8], bytes: &[u8]) -> Result<ItemState, StoreError> {
+    let named = || String::from_utf8_lossy(id).into_owned();
+    if store.derived_get(&sum_key(id))?.as_deref() != Some(&item_sum(bytes)[..]) {
+        return Err(StoreError::DerivedCorrupt(format!("item {} does not match its sum in the projection", named())));
+    }
     let mut item: ItemState = codec::decode_derived(bytes).map_err(|e| unreadable("item", e))?;
+    if item.id.as_str().as_bytes() != id {
+        return Err(StoreError::DerivedCorrupt(format!("the projection holds item {} under {}", item.id, named())));
+    }
     let record = |seq: Seq| -> Result<Event, StoreError> {
         let bytes = store.get(seq)?.ok_or_else(|| {
             StoreError::DerivedCorrupt(format!("item {} names record {seq}, which is missing", item.id))
@@ -184,8 +247,10 @@ pub struct Projection {
     /// Whether items may be in the store and not in memory. A projection rebuilt in memory, or one
     /// that has loaded every stored item, holds them all and never reads items from the store.
     lazy: bool,
-    /// The digest of the values stored (as of the last write-back).
-    digest: Digest,
+    /// The digests of the values stored (as of the last write-back).
+    digest: Digests,
+    /// The buckets of item sums checked against their digest since the projection was loaded.
+    checked_buckets: HashSet<usize>,
 }
 
 impl Projection {
@@ -194,22 +259,29 @@ impl Projection {
         Projection { registry_dirty: true, ..Projection::default() }
     }
 
-    /// What the store holds: checks the watermark's format and the digest of every stored value.
+    /// What the store holds: checks the watermark's format and the registry's digest. (Each item is
+    /// checked against its bucket of sums when it is loaded.)
     pub fn inspect<S: Store + ?Sized>(store: &S) -> Result<Stored, StoreError> {
         let Some(w) = store.derived_get(&key(b"watermark"))? else {
-            return Ok(if Digest::of_store(store)? == Digest::default() {
-                Stored::None
-            } else {
+            let mut any = false;
+            store.derived_scan(NS, &mut |_, _| {
+                any = true;
+                ControlFlow::Break(())
+            })?;
+            return Ok(if any {
                 Stored::Unusable("projection values without a watermark".into())
+            } else {
+                Stored::None
             });
         };
         let Ok(w) = codec::decode_derived::<Watermark>(&w) else {
             return Ok(Stored::Unusable("an unreadable watermark".into()));
         };
-        if w.format != PROJECTION_FORMAT {
+        if w.format != PROJECTION_FORMAT || w.digest.buckets.len() != BUCKETS {
             return Ok(Stored::Unusable(format!("projection format {}", w.format)));
         }
-        if Digest::of_store(store)? != w.digest {
+        let registry = store.derived_get(&key(b"registry"))?.map_or([0; 32], |v| item_sum(&v));
+        if registry != w.digest.registry {
             return Ok(Stored::Tampered);
         }
         Ok(Stored::At(w.mark))
@@ -233,6 +305,32 @@ impl Projection {
         Ok(Some(Projection { state, mark: w.mark, lazy: true, digest: w.digest, ..Projection::default() }))
     }
 
+    /// Checks that every bucket of item sums adds up to its digest (before every item is handed out).
+    fn check_all_buckets<S: Store + ?Sized>(&self, store: &S) -> Result<(), StoreError> {
+        if Digests::of_store(store)?.buckets != self.digest.buckets {
+            return Err(StoreError::DerivedCorrupt(
+                "the projection's item sums do not add up to its digest (changed behind its back)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks, once per bucket, that the sums the store holds in an item's bucket add up to the
+    /// watermark's digest of that bucket.
+    fn check_bucket<S: Store + ?Sized>(&mut self, store: &S, id: &ItemId) -> Result<(), StoreError> {
+        let b = bucket(id.as_str().as_bytes());
+        if self.checked_buckets.contains(&b) {
+            return Ok(());
+        }
+        if Digests::bucket_of_store(store, b)? != self.digest.buckets[b] {
+            return Err(StoreError::DerivedCorrupt(format!(
+                "the projection's item sums in bucket {b:02x} do not add up to its digest (changed behind its back)"
+            )));
+        }
+        self.checked_buckets.insert(b);
+        Ok(())
+    }
+
     /// The last record folded in.
     pub fn mark(&self) -> Option<Head> {
         self.mark
@@ -251,8 +349,14 @@ impl Projection {
     /// Loads an item into memory, if it exists; returns it.
     pub fn load_item<S: Store>(&mut self, store: &S, id: &ItemId) -> Result<Option<&ItemState>, StoreError> {
         if self.lazy && !self.state.contains(id) {
-            let Some(bytes) = store.derived_get(&item_key(id))? else { return Ok(None) };
-            self.state.insert(id.clone(), thaw(store, &bytes)?);
+            self.check_bucket(store, id)?;
+            let Some(bytes) = store.derived_get(&item_key(id))? else {
+                if store.derived_get(&sum_key(id.as_str().as_bytes()))?.is_some() {
+                    return Err(StoreError::DerivedCorrupt(format!("item {id} is missing from the projection")));
+                }
+                return Ok(None);
+            };
+            self.state.insert(id.clone(), thaw(store, id.as_str().as_bytes(), &bytes)?);
         }
         Ok(self.state.get(id))
     }
@@ -264,7 +368,8 @@ impl Projection {
         }
         let mut loaded = Vec::new();
         let mut failure = None;
-        store.derived_scan(&key(b"item/"), &mut |_, v| match thaw(store, v) {
+        let prefix = key(b"item/");
+        store.derived_scan(&prefix, &mut |k, v| match thaw(store, &k[prefix.len()..], v) {
             Ok(item) => {
                 loaded.push(item);
                 ControlFlow::Continue(())
@@ -277,6 +382,7 @@ impl Projection {
         if let Some(e) = failure {
             return Err(e);
         }
+        self.check_all_buckets(store)?;
         for item in loaded {
             // An item in memory may be newer than its stored form (not yet written back).
             if !self.state.contains(&item.id) {
@@ -360,22 +466,29 @@ impl Projection {
         let mut puts = Vec::with_capacity(self.dirty.len() + 2);
         for id in self.dirty.drain() {
             if let Some(item) = self.state.get(&id) {
-                puts.push((item_key(&id), Some(freeze(item))));
+                let bytes = freeze(item);
+                puts.push((sum_key(id.as_str().as_bytes()), Some(item_sum(&bytes).to_vec())));
+                puts.push((item_key(&id), Some(bytes)));
             }
         }
         if self.registry_dirty {
             puts.push((key(b"registry"), Some(codec::encode(self.state.registry()))));
         }
-        let mut digest = self.digest;
+        let mut digest = self.digest.clone();
+        let sums = key(b"sum/");
         for (k, v) in &puts {
-            if let Some(old) = store.derived_get(k)? {
-                digest.remove(k, &old);
-            }
-            if let Some(v) = v {
-                digest.add(k, v);
+            if k == &key(b"registry") {
+                digest.registry = v.as_deref().map_or([0; 32], item_sum);
+            } else if let Some(b) = k.strip_prefix(sums.as_slice()).and_then(bucket_of_key) {
+                if let Some(old) = store.derived_get(k)? {
+                    digest.buckets[b].remove(k, &old);
+                }
+                if let Some(v) = v {
+                    digest.buckets[b].add(k, v);
+                }
             }
         }
-        let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark, digest };
+        let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark, digest: digest.clone() };
         puts.push((key(b"watermark"), Some(codec::encode(&w))));
         store.derived_write(puts)?;
         self.digest = digest;
@@ -398,18 +511,21 @@ impl Projection {
             ControlFlow::Continue(())
         })?;
         let mut puts: Vec<(Vec<u8>, Option<Vec<u8>>)> = doomed;
-        let mut digest = Digest::default();
+        let mut digest = Digests::default();
         for item in self.state.items() {
-            let (k, v) = (item_key(&item.id), freeze(item));
-            digest.add(&k, &v);
-            puts.push((k, Some(v)));
+            let bytes = freeze(item);
+            let id = item.id.as_str().as_bytes();
+            let (k, sum) = (sum_key(id), item_sum(&bytes));
+            digest.buckets[bucket(id)].add(&k, &sum);
+            puts.push((k, Some(sum.to_vec())));
+            puts.push((item_key(&item.id), Some(bytes)));
         }
         let (k, v) = (key(b"registry"), codec::encode(self.state.registry()));
-        digest.add(&k, &v);
+        digest.registry = item_sum(&v);
         puts.push((k, Some(v)));
         let w = Watermark { format: PROJECTION_FORMAT, mark: self.mark, digest };
         puts.push((key(b"watermark"), Some(codec::encode(&w))));
-        self.digest = digest;
+        self.digest = w.digest;
         // Later puts of the same key win: removals first, then the new values.
         store.derived_write(puts)?;
         self.dirty.clear();
@@ -427,8 +543,10 @@ impl Projection {
         let mut memory = self.state.items().peekable();
         let prefix = key(b"item/");
         let mut failure = None;
+        let mut stored = 0u64;
         store.derived_scan(&prefix, &mut |k, v| {
             let stored_id = &k[prefix.len()..];
+            stored += 1;
             while let Some(m) = memory.next_if(|m| m.id.as_str().as_bytes() < stored_id) {
                 f(m);
             }
@@ -436,7 +554,7 @@ impl Projection {
                 f(m);
                 return ControlFlow::Continue(());
             }
-            match thaw(store, v) {
+            match thaw(store, stored_id, v) {
                 Ok(item) => {
                     f(&item);
                     ControlFlow::Continue(())
@@ -450,6 +568,19 @@ impl Projection {
         if let Some(e) = failure {
             return Err(e);
         }
+        // Every stored item matched its sum; an item removed behind the projection's back leaves its
+        // sum without it.
+        let mut sums = 0u64;
+        store.derived_scan(&key(b"sum/"), &mut |_, _| {
+            sums += 1;
+            ControlFlow::Continue(())
+        })?;
+        if sums != stored {
+            return Err(StoreError::DerivedCorrupt(format!(
+                "the projection holds {stored} items but {sums} item sums"
+            )));
+        }
+        self.check_all_buckets(store)?;
         memory.for_each(f);
         Ok(())
     }
@@ -481,7 +612,7 @@ pub fn compare_stored<S: Store + ?Sized>(
             if w.format != PROJECTION_FORMAT || w.mark != mark {
                 out.push("the projection's watermark differs from the replay".to_string());
             }
-            if Digest::of_store(store)? != w.digest {
+            if Digests::of_store(store)? != w.digest {
                 out.push("the projection's values do not add up to its digest (changed behind its back)".to_string());
             }
         }
@@ -496,6 +627,9 @@ pub fn compare_stored<S: Store + ?Sized>(
         while let Some(m) = replayed.next_if(|m| m.id.as_str().as_bytes() < stored_id) {
             out.push(format!("item {} is missing from the projection", m.id));
         }
+        if store.derived_get(&sum_key(stored_id)).ok().flatten().is_none() {
+            out.push(format!("item {} has no sum in the projection", String::from_utf8_lossy(stored_id)));
+        }
         match replayed.next_if(|m| m.id.as_str().as_bytes() == stored_id) {
             Some(m) if freeze(m) != v => out.push(format!("item {} differs from its replay", m.id)),
             Some(_) => {}
@@ -508,9 +642,34 @@ pub fn compare_stored<S: Store + ?Sized>(
     for m in replayed {
         out.push(format!("item {} is missing from the projection", m.id));
     }
+    // Every item's sum entry must match its stored bytes, and every sum must have its item.
+    let sums = key(b"sum/");
+    let mut failure = None;
+    store.derived_scan(&sums, &mut |k, v| {
+        // `p/sum/<bucket>/<id>`.
+        let id = k[sums.len()..].get(3..).unwrap_or_default();
+        match store.derived_get(&[prefix.as_slice(), id].concat()) {
+            Ok(Some(item)) if item_sum(&item)[..] == *v => {}
+            Ok(Some(_)) => {
+                out.push(format!("item {} does not match its sum in the projection", String::from_utf8_lossy(id)))
+            }
+            Ok(None) => out.push(format!(
+                "the projection holds a sum for item {}, which it does not hold",
+                String::from_utf8_lossy(id)
+            )),
+            Err(e) => {
+                failure = Some(e);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
     let known = [key(b"watermark"), key(b"registry")];
     store.derived_scan(b"", &mut |k, _| {
-        if !(k.starts_with(&prefix) || known.iter().any(|n| n.as_slice() == k)) {
+        if !(k.starts_with(&prefix) || k.starts_with(&sums) || known.iter().any(|n| n.as_slice() == k)) {
             out.push(format!("derived data holds a value no projection writes (key {:?})", String::from_utf8_lossy(k)));
         }
         ControlFlow::Continue(())
