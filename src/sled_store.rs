@@ -176,14 +176,7 @@ impl SledStore {
         let db = open_sled(dir, true).map_err(|e| damaged_if_ledger(dir, e))?;
         let names = db.tree_names();
         let has = |name: &[u8]| names.iter().any(|n| n.as_ref() == name);
-        let foreign = |why: &str| {
-            if dir.join(WITNESS_FILE).exists() {
-                // The ledger's witness is here: sled's files were emptied or replaced, not the directory.
-                StoreError::Damaged(format!("sled's files at {} hold no ledger ({why})", dir.display()))
-            } else {
-                StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() }
-            }
-        };
+        let foreign = |why: &str| foreign(dir, why);
         if !has(b"meta") {
             // Only an empty sled database (nothing but the default tree, empty) may become a ledger;
             // opening trees in anything else would write into another application's data.
@@ -284,14 +277,7 @@ impl SledStore {
         let copy = private_copy(dir)?;
         let db = open_sled(&copy.0, false).map_err(|e| damaged_if_ledger(dir, e))?;
         let copy = Some(copy);
-        let foreign = |why: &str| {
-            if dir.join(WITNESS_FILE).exists() {
-                // The ledger's witness is here: sled's files were emptied or replaced, not the directory.
-                StoreError::Damaged(format!("sled's files at {} hold no ledger ({why})", dir.display()))
-            } else {
-                StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() }
-            }
-        };
+        let foreign = |why: &str| foreign(dir, why);
         if !db.tree_names().iter().any(|n| n.as_ref() == b"meta") {
             return Err(foreign("it is a sled database of something else"));
         }
@@ -437,6 +423,16 @@ fn take_lock(lock: &File, dir: &Path, lock_path: &Path) -> Result<(), StoreError
             Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.to_path_buf())),
             Err(std::fs::TryLockError::Error(e)) => return Err(io(lock_path)(e)),
         }
+    }
+}
+
+/// Why a sled database is not this ledger: someone else's database, or (when the ledger's witness is
+/// here) sled's files emptied or replaced, which is damage to the ledger's store.
+fn foreign(dir: &Path, why: &str) -> StoreError {
+    if dir.join(WITNESS_FILE).exists() {
+        StoreError::Damaged(format!("sled's files at {} hold no ledger ({why})", dir.display()))
+    } else {
+        StoreError::NotALedger { path: dir.to_path_buf(), why: why.to_string() }
     }
 }
 
