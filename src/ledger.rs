@@ -191,7 +191,9 @@ impl<S: Store> Ledger<S> {
                 }
             },
             Ok(None) => {}
-            Err(StoreError::HeadUnreadable(why)) => damaged = Some(format!("the stored head is unreadable: {why}")),
+            Err(StoreError::HeadUnreadable(why)) => {
+                damaged = Some(format!("the acknowledged head cannot be read ({why})"))
+            }
             Err(e) => return Err(e.into()),
         }
         let mut ledger =
@@ -607,23 +609,18 @@ impl<S: Store> Ledger<S> {
     pub fn check_projection(&mut self) -> Result<Vec<String>, LedgerError> {
         self.projection.write_back(&mut self.store)?;
         let mark = crate::projection::stored_mark(&self.store)?;
-        let mut state = State::default();
-        let mut last = None;
-        let until = Until::Seq(mark.map_or(Seq(0), |m| m.seq));
-        let unreadable = match (mark, self.head) {
-            (None, _) | (_, None) => None,
-            (Some(_), Some(_)) => replay_into(&self.store, until, &mut |rec, hash| {
-                state.apply(rec);
-                last = Some(Head { seq: rec.seq, hash, time: rec.time });
-            })?,
+        let state = match mark {
+            None => State::default(),
+            Some(m) => match self.replay_with_head(Until::Seq(m.seq)) {
+                Ok((state, last)) if last == Some(m) => state,
+                Ok(_) => return Ok(vec!["the projection's watermark is not a record of this log".to_string()]),
+                // A replay that stopped early would list every later change as a difference: say why.
+                Err(e @ LedgerError::Corrupt { .. }) => {
+                    return Ok(vec![format!("the log cannot be replayed to its end: {e} (run `commitments verify`)")]);
+                }
+                Err(e) => return Err(e),
+            },
         };
-        // A replay that stopped early would list every later change as a difference: say why it stopped.
-        if let Some(bad) = unreadable {
-            return Ok(vec![format!("the log cannot be replayed to its end: {bad} (run `commitments verify`)")]);
-        }
-        if mark.is_some() && last != mark {
-            return Ok(vec!["the projection's watermark is not a record of this log".to_string()]);
-        }
         Ok(crate::projection::compare_stored(&self.store, &state, mark)?)
     }
 

@@ -361,30 +361,16 @@ impl Projection {
         Ok(self.state.get(id))
     }
 
-    /// Loads every stored item into memory, so that the state holds them all.
+    /// Loads every stored item into memory, so that the state holds them all (each checked as
+    /// [`Projection::for_each_item`] checks it).
     pub fn load_all<S: Store>(&mut self, store: &S) -> Result<(), StoreError> {
         if !self.lazy {
             return Ok(());
         }
         let mut loaded = Vec::new();
-        let mut failure = None;
-        let prefix = key(b"item/");
-        store.derived_scan(&prefix, &mut |k, v| match thaw(store, &k[prefix.len()..], v) {
-            Ok(item) => {
-                loaded.push(item);
-                ControlFlow::Continue(())
-            }
-            Err(e) => {
-                failure = Some(e);
-                ControlFlow::Break(())
-            }
-        })?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        self.check_all_buckets(store)?;
+        self.for_each_item(store, &mut |item| loaded.push(item.clone()))?;
         for item in loaded {
-            // An item in memory may be newer than its stored form (not yet written back).
+            // Items in memory come back as they are now; the others as stored.
             if !self.state.contains(&item.id) {
                 self.state.insert(item.id.clone(), item);
             }

@@ -694,7 +694,7 @@ impl Store for SledStore {
         if !self.legacy {
             // A format 2 store is created with its witness: without it, nothing vouches for the end
             // of the log.
-            return Err(StoreError::HeadUnreadable(format!("the acknowledged head ({WITNESS_FILE}) is missing")));
+            return Err(StoreError::HeadUnreadable(format!("its witness, the file `{WITNESS_FILE}`, is missing")));
         }
         let Some(v) = self.meta.get(HEAD_KEY).map_err(|e| engine(&self.dir, e))? else { return Ok(None) };
         let unreadable = |e: codec::CodecError| StoreError::HeadUnreadable(e.to_string());

@@ -236,10 +236,7 @@ impl fmt::Display for Problem {
                 "the record was changed: the next record links to {linked} but this record now hashes to {hashes_to}"
             ),
             Problem::HeadUnreadable { why } => {
-                write!(
-                    f,
-                    "the store's acknowledged head cannot be read ({why}): its last records cannot be vouched for"
-                )
+                write!(f, "the acknowledged head cannot be read ({why}): nothing vouches for the end of the log")
             }
             Problem::HeadMismatch { seq, acknowledged, found } => {
                 write!(

@@ -359,13 +359,22 @@ fn report_lines(r: &Report) -> Vec<String> {
                 r.unacknowledged
             ));
         }
-    } else {
+    } else if let Some(seq) = r.first_bad_seq {
         lines.push(format!(
             "UNSOUND: {}record {} — {}\n{} records before it verified",
             r.first_bad_line.map(|l| format!("line {l}, ")).unwrap_or_default(),
-            r.first_bad_seq.unwrap_or(0),
+            seq,
             r.problem.as_deref().unwrap_or("unknown problem"),
             r.records
+        ));
+    } else {
+        // Not a record's fault (the acknowledged head, derived data): every record verified.
+        lines.push(format!(
+            "UNSOUND: {}\nevery record verified ({} records; head {} at record {})",
+            r.problem.as_deref().unwrap_or("unknown problem"),
+            r.records,
+            r.head.as_deref().unwrap_or("(empty)"),
+            r.head_seq.map_or("-".into(), |s| s.to_string())
         ));
     }
     lines
