@@ -268,6 +268,7 @@ mod tests {
             admin: crate::ActorId::new("admin").unwrap(),
             admin_name: "a".into(),
             vocabulary: crate::Vocabulary::default_v1(),
+            admin_key: None,
         };
         ledger.init(opened, RegisterArea::seed().into_iter().take(2).collect()).unwrap();
         let report = ledger.verify(&mut |_| {}).unwrap();

@@ -36,7 +36,7 @@ pub enum CodecError {
         extra: usize,
     },
     /// The record format version is not one this crate reads.
-    #[error("record format version {0} is unknown (this build reads version 1)")]
+    #[error("record format version {0} is unknown (this build reads versions 1 and 2)")]
     UnknownFormat(u8),
     /// The event type number is not one this crate knows.
     #[error("event type {0} is unknown")]

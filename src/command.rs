@@ -6,6 +6,7 @@
 //! builds the event. A stored format can therefore change without changing a flag or a request body.
 
 use crate::date::Date;
+use crate::keys::PublicKey;
 use crate::ids::{ActorId, AreaId, Code, ItemId, SourceId, StreamVersion};
 use crate::vocab::{Kind, Role, SourceKind, Vocabulary};
 
@@ -46,6 +47,17 @@ pub enum Command {
     Correct(Correct),
     RecordFeedback(RecordFeedback),
     Categorize(Categorize),
+    /// Register a signing key for an actor (its first, or a new one replacing the old); without a
+    /// public key, the ledger makes a key pair and keeps the private key in its `keys/` folder.
+    RegisterKey {
+        actor: ActorId,
+        public_key: Option<PublicKey>,
+    },
+    /// Retire an actor's current key; the key it retires is filled in from the state.
+    RetireKey {
+        actor: ActorId,
+        reason: Option<String>,
+    },
 }
 
 impl Command {
@@ -64,7 +76,9 @@ impl Command {
             | Command::RegisterArea(_)
             | Command::RecordSource(_)
             | Command::RecordFeedback(_)
-            | Command::Categorize(_) => None,
+            | Command::Categorize(_)
+            | Command::RegisterKey { .. }
+            | Command::RetireKey { .. } => None,
         }
     }
 
@@ -91,6 +105,9 @@ pub struct OpenLedger {
     pub admin: ActorId,
     pub admin_name: String,
     pub vocabulary: Vocabulary,
+    /// The administrator's public key: a ledger opened with one is signed (every record carries
+    /// its actor's signature).
+    pub admin_key: Option<PublicKey>,
 }
 
 impl OpenLedger {
@@ -110,6 +127,8 @@ pub struct RegisterActor {
     pub name: String,
     pub name_en: Option<String>,
     pub role: Role,
+    /// Its public key (required in a signed ledger).
+    pub public_key: Option<PublicKey>,
 }
 
 /// Register a cooperation area.

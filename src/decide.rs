@@ -9,10 +9,11 @@ use crate::command::Command;
 use crate::date::{Date, Day, Timestamp};
 use crate::event::{
     ActorRegistered, AreaRegistered, CommitmentAmended, CommitmentReassigned, CommitmentRecorded, EntryCorrected,
-    Event, FeedbackRecorded, IndicatorRecorded, LedgerOpened, ProgressReported, SourceCategorized, SourceRecorded,
-    StatusChanged,
+    Event, FeedbackRecorded, IndicatorRecorded, KeyRegistered, KeyRetired, LedgerOpened, ProgressReported,
+    SourceCategorized, SourceRecorded, StatusChanged,
 };
 use crate::ids::{ActorId, AreaId, Code, ItemId, SourceId, StreamVersion};
+use crate::keys::PublicKey;
 use crate::state::{Facts, ItemCore};
 use crate::vocab::Role;
 
@@ -108,6 +109,22 @@ pub enum Rejection {
         /// What is wrong.
         why: String,
     },
+    /// The record must be signed by its actor, and no usable key is at hand (or none is registered).
+    #[error("cannot append as {actor}: {why}")]
+    KeyUnavailable {
+        /// The actor.
+        actor: ActorId,
+        /// Why.
+        why: String,
+    },
+    /// A signed statement that the ledger cannot take as it is.
+    #[error("the statement signed by {actor} is refused: {why}")]
+    BadStatement {
+        /// Its actor.
+        actor: ActorId,
+        /// Why.
+        why: String,
+    },
     /// A stored event's derived field does not match the state it was appended to.
     #[error("{field} says {stored:?} but the state said {actual:?}")]
     Mismatch {
@@ -118,6 +135,52 @@ pub enum Rejection {
         /// What the state said.
         actual: String,
     },
+}
+
+/// A key a record may register: a point of the curve in its one canonical encoding, not of small
+/// order (signatures under a weak key can be forged; a non-canonical encoding is read differently
+/// by different verifiers).
+fn check_key(field: &'static str, key: &PublicKey) -> Result<(), Rejection> {
+    key.verifying_key().map_err(|e| invalid(field, e.to_string()))?;
+    if !crate::keys::is_canonical(&key.0) {
+        return Err(invalid(field, "the key is not in its canonical encoding (RFC 8032 §5.1.3)"));
+    }
+    Ok(())
+}
+
+/// The key `actor`'s record of `event` must be signed with, or none when it is not signed (a ledger
+/// opened by version 1, whose actor has no key). Record 0 is signed with the key it names itself. In a
+/// signed ledger an actor without a key (none registered, or retired) cannot append.
+pub fn signing_key(
+    reg: &crate::state::Registry,
+    actor: &ActorId,
+    event: &Event,
+) -> Result<Option<PublicKey>, Rejection> {
+    if let Event::LedgerOpened(e) = event {
+        return Ok(e.admin_key);
+    }
+    let Some(a) = reg.actors.get(actor) else { return Err(Rejection::UnknownActor(actor.clone())) };
+    match a.key {
+        Some(k) => Ok(Some(k)),
+        None if reg.is_signed() || a.signs => Err(Rejection::KeyUnavailable {
+            actor: actor.clone(),
+            why: format!(
+                "{actor} has no registered key (it was retired, or never registered); \
+                 a coordinator registers a new one with `commitments actor key {actor} --public-key FILE`"
+            ),
+        }),
+        None => Ok(None),
+    }
+}
+
+/// A key that may be registered: a valid Ed25519 point of full order, never registered before (by
+/// anyone: a retired key stays retired, and two actors never share one).
+fn check_new_key(reg: &crate::state::Registry, key: &PublicKey) -> Result<(), Rejection> {
+    check_key("public-key", key)?;
+    if let Some(owner) = reg.keys.get(key) {
+        return Err(invalid("public-key", format!("key {} was registered before, for {owner}", key.short())));
+    }
+    Ok(())
 }
 
 fn invalid(field: &'static str, why: impl Into<String>) -> Rejection {
@@ -254,9 +317,24 @@ pub fn decide<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, command: Com
             admin: c.admin,
             admin_name: c.admin_name,
             vocabulary: c.vocabulary,
+            admin_key: c.admin_key,
         }),
-        Command::RegisterActor(c) => {
-            Event::ActorRegistered(ActorRegistered { id: c.id, name: c.name, name_en: c.name_en, role: c.role })
+        Command::RegisterActor(c) => Event::ActorRegistered(ActorRegistered {
+            id: c.id,
+            name: c.name,
+            name_en: c.name_en,
+            role: c.role,
+            public_key: c.public_key,
+        }),
+        Command::RegisterKey { actor, public_key } => {
+            let public_key = public_key.ok_or_else(|| invalid("public-key", "no key given"))?;
+            Event::KeyRegistered(KeyRegistered { actor, public_key })
+        }
+        Command::RetireKey { actor: whose, reason } => {
+            let reg = facts.registry();
+            let a = reg.actors.get(&whose).ok_or_else(|| Rejection::UnknownActor(whose.clone()))?;
+            let public_key = a.key.ok_or_else(|| invalid("actor", format!("{whose} has no key to retire")))?;
+            Event::KeyRetired(KeyRetired { actor: whose, public_key, reason })
         }
         Command::RegisterArea(c) => {
             Event::AreaRegistered(AreaRegistered { id: c.id, name: c.name, name_en: c.name_en })
@@ -369,7 +447,47 @@ pub fn check<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, event: &Event
                 return Err(invalid("role", "only the opening record names the administrator"));
             }
             check_name("name", &e.name)?;
-            check_optional("name-en", &e.name_en, check_name)
+            check_optional("name-en", &e.name_en, check_name)?;
+            match &e.public_key {
+                Some(k) => check_new_key(reg, k),
+                None if reg.is_signed() => Err(invalid(
+                    "public-key",
+                    "this ledger is signed: an actor is registered with its public key",
+                )),
+                None => Ok(()),
+            }
+        }
+        Event::KeyRegistered(e) => {
+            actor_role(facts, &e.actor)?;
+            if !(coordinator || &e.actor == actor) {
+                return Err(not_allowed(
+                    actor,
+                    role,
+                    "register another actor's key",
+                    "only the actor itself, the office or the administrator may",
+                ));
+            }
+            check_new_key(reg, &e.public_key)
+        }
+        Event::KeyRetired(e) => {
+            actor_role(facts, &e.actor)?;
+            if !(coordinator || &e.actor == actor) {
+                return Err(not_allowed(
+                    actor,
+                    role,
+                    "retire another actor's key",
+                    "only the actor itself, the office or the administrator may",
+                ));
+            }
+            let current = reg.actors.get(&e.actor).and_then(|a| a.key);
+            if current != Some(e.public_key) {
+                return Err(Rejection::Mismatch {
+                    field: "public-key",
+                    stored: e.public_key.to_string(),
+                    actual: current.map(|k| k.to_string()).unwrap_or_else(|| "no key".into()),
+                });
+            }
+            check_optional("reason", &e.reason, check_text)
         }
         Event::AreaRegistered(e) => {
             if !coordinator {
@@ -639,7 +757,11 @@ fn check_opening(actor: &ActorId, e: &LedgerOpened) -> Result<(), Rejection> {
         check_terms(list.iter())?;
     }
     check_terms(v.statuses.iter().map(|s| &s.term))?;
-    v.check().map_err(|why| invalid("vocabulary", why))
+    v.check().map_err(|why| invalid("vocabulary", why))?;
+    if let Some(k) = &e.admin_key {
+        check_key("admin-key", k)?;
+    }
+    Ok(())
 }
 
 /// Most terms a vocabulary list may hold.
@@ -856,6 +978,7 @@ mod tests {
             admin: a("admin"),
             admin_name: "台账管理员".into(),
             vocabulary: Vocabulary::default_v1(),
+            admin_key: None,
         }
     }
 
@@ -866,7 +989,7 @@ mod tests {
     }
 
     fn register(id: &str, role: Role) -> Command {
-        Command::RegisterActor(RegisterActor { id: a(id), name: format!("{id}单位"), name_en: None, role })
+        Command::RegisterActor(RegisterActor { id: a(id), name: format!("{id}单位"), name_en: None, role, public_key: None })
     }
 
     fn register_named(name: &str, name_en: Option<&str>) -> Command {
@@ -875,6 +998,7 @@ mod tests {
             name: name.into(),
             name_en: name_en.map(str::to_string),
             role: Role::Department,
+            public_key: None,
         })
     }
 
@@ -1037,6 +1161,7 @@ mod tests {
                 admin: a("admin"),
                 admin_name: o.admin_name,
                 vocabulary: o.vocabulary,
+                admin_key: None,
             }))
         );
     }
@@ -1152,6 +1277,7 @@ mod tests {
             name: "x单位".into(),
             name_en: None,
             role: Role::Department,
+            public_key: None,
         }));
         assert_eq!(g.when("office", register("x", Role::Department)), expected);
         assert_eq!(g.when("admin", register("x", Role::Department)), expected);
@@ -1457,6 +1583,7 @@ mod tests {
             admin: o.admin,
             admin_name: o.admin_name,
             vocabulary,
+            admin_key: None,
         });
         then_invalid(Given::nothing().stored("admin", &opened), "vocabulary", "kind achieved");
         let g = Given::nothing()

@@ -247,6 +247,7 @@ fn opening() -> OpenLedger {
         admin: a("admin"),
         admin_name: "台账管理员 Ledger administrator".into(),
         vocabulary: Vocabulary::default_v1(),
+        admin_key: None,
     }
 }
 

@@ -11,6 +11,7 @@
 
 use crate::codec::{self, CodecError};
 use crate::date::Date;
+use crate::keys::PublicKey;
 use crate::ids::{ActorId, AreaId, Code, ItemId, SourceId, StreamId, StreamVersion};
 use crate::vocab::{Kind, Role, SourceKind, Vocabulary};
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,20 @@ pub struct LedgerOpened {
     pub admin_name: String,
     /// The statuses, categories, verdicts and completion levels of this ledger.
     pub vocabulary: Vocabulary,
+    /// The administrator's public key (version 2). A ledger whose record 0 names one is a signed
+    /// ledger: every record must carry its actor's signature. None in ledgers opened by version 1.
+    pub admin_key: Option<PublicKey>,
+}
+
+/// [`LedgerOpened`] as version 1 stored it (no key): frozen.
+#[derive(Deserialize)]
+struct LedgerOpenedV1 {
+    title: String,
+    origin: String,
+    utc_offset_minutes: i32,
+    admin: ActorId,
+    admin_name: String,
+    vocabulary: Vocabulary,
 }
 
 /// An actor (office, department, counterpart, deputy, auditor) may now append or be named.
@@ -43,6 +58,39 @@ pub struct ActorRegistered {
     pub name_en: Option<String>,
     /// What it may do.
     pub role: Role,
+    /// Its public key (version 2): required in a signed ledger, where an actor signs what it appends.
+    pub public_key: Option<PublicKey>,
+}
+
+/// [`ActorRegistered`] as version 1 stored it (no key): frozen.
+#[derive(Deserialize)]
+struct ActorRegisteredV1 {
+    id: ActorId,
+    name: String,
+    name_en: Option<String>,
+    role: Role,
+}
+
+/// An actor's signing key was registered: its first key, or a new one replacing the key it had
+/// (rotation). From this record on, the actor's records must be signed with this key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRegistered {
+    /// The actor.
+    pub actor: ActorId,
+    /// Its new public key.
+    pub public_key: PublicKey,
+}
+
+/// An actor's key was retired (lost, stolen, or the person left): nothing signed with it is
+/// accepted after this record, and the actor cannot append until a new key is registered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRetired {
+    /// The actor.
+    pub actor: ActorId,
+    /// The key retired (the actor's current key).
+    pub public_key: PublicKey,
+    /// Why.
+    pub reason: Option<String>,
 }
 
 /// A cooperation area may now be used.
@@ -246,6 +294,13 @@ pub trait EventBody: Serialize + serde::de::DeserializeOwned + Sized {
         let _ = body;
         Err(CodecError::UnknownEventVersion { event_type: std::any::type_name::<Self>(), version })
     }
+
+    /// The fields of the current shape that a body stored in `version` did not have (the JSON form of
+    /// such a record leaves them out).
+    fn fields_added_since(version: u16) -> &'static [&'static str] {
+        let _ = version;
+        &[]
+    }
 }
 
 fn opt<T: std::fmt::Display>(prefix: &str, v: &Option<T>) -> String {
@@ -259,6 +314,26 @@ impl EventBody for LedgerOpened {
     fn describe(&self) -> String {
         format!("ledger opened: {} ({})", self.title, self.origin)
     }
+    fn upcast(version: u16, body: &[u8]) -> Result<Self, CodecError> {
+        match version {
+            1 => {
+                let v1: LedgerOpenedV1 = codec::decode(body)?;
+                Ok(LedgerOpened {
+                    title: v1.title,
+                    origin: v1.origin,
+                    utc_offset_minutes: v1.utc_offset_minutes,
+                    admin: v1.admin,
+                    admin_name: v1.admin_name,
+                    vocabulary: v1.vocabulary,
+                    admin_key: None,
+                })
+            }
+            _ => Err(CodecError::UnknownEventVersion { event_type: "LedgerOpened", version }),
+        }
+    }
+    fn fields_added_since(version: u16) -> &'static [&'static str] {
+        if version < 2 { &["admin_key"] } else { &[] }
+    }
 }
 
 impl EventBody for ActorRegistered {
@@ -266,7 +341,38 @@ impl EventBody for ActorRegistered {
         StreamId::Actor(self.id.clone())
     }
     fn describe(&self) -> String {
-        format!("actor {} registered: {} ({})", self.id, self.name, self.role.as_str())
+        let key = self.public_key.map(|k| format!(", key {}", k.short())).unwrap_or_default();
+        format!("actor {} registered: {} ({}{key})", self.id, self.name, self.role.as_str())
+    }
+    fn upcast(version: u16, body: &[u8]) -> Result<Self, CodecError> {
+        match version {
+            1 => {
+                let v1: ActorRegisteredV1 = codec::decode(body)?;
+                Ok(ActorRegistered { id: v1.id, name: v1.name, name_en: v1.name_en, role: v1.role, public_key: None })
+            }
+            _ => Err(CodecError::UnknownEventVersion { event_type: "ActorRegistered", version }),
+        }
+    }
+    fn fields_added_since(version: u16) -> &'static [&'static str] {
+        if version < 2 { &["public_key"] } else { &[] }
+    }
+}
+
+impl EventBody for KeyRegistered {
+    fn stream(&self) -> StreamId {
+        StreamId::Actor(self.actor.clone())
+    }
+    fn describe(&self) -> String {
+        format!("key {} registered for {}", self.public_key.short(), self.actor)
+    }
+}
+
+impl EventBody for KeyRetired {
+    fn stream(&self) -> StreamId {
+        StreamId::Actor(self.actor.clone())
+    }
+    fn describe(&self) -> String {
+        format!("key {} of {} retired{}", self.public_key.short(), self.actor, opt(": ", &self.reason))
     }
 }
 
@@ -450,6 +556,13 @@ macro_rules! events {
                 }
             }
 
+            /// The fields of the current shape that a body stored in `version` did not have.
+            pub fn fields_added_since(&self, version: u16) -> &'static [&'static str] {
+                match self {
+                    $(Event::$name(_) => <$name as EventBody>::fields_added_since(version),)*
+                }
+            }
+
             /// Appends the body bytes, in the current version of the event's type, to `out`.
             pub fn encode_body_into(&self, out: &mut Vec<u8>) {
                 match self {
@@ -489,8 +602,8 @@ macro_rules! events {
 }
 
 events! {
-    1 => LedgerOpened, version 1;
-    2 => ActorRegistered, version 1;
+    1 => LedgerOpened, version 2;
+    2 => ActorRegistered, version 2;
     3 => AreaRegistered, version 1;
     4 => SourceRecorded, version 1;
     5 => CommitmentRecorded, version 1;
@@ -502,6 +615,8 @@ events! {
     11 => EntryCorrected, version 1;
     12 => FeedbackRecorded, version 1;
     13 => SourceCategorized, version 1;
+    14 => KeyRegistered, version 1;
+    15 => KeyRetired, version 1;
 }
 
 impl TryFrom<u16> for EventType {

@@ -45,11 +45,44 @@ pub struct RecordJson<'a> {
     pub event_type: &'static str,
     /// The event type's schema version.
     pub version: u16,
-    /// The event's fields.
-    pub event: &'a Event,
+    /// The event's fields, as its stored version has them.
+    pub event: EventJson<'a>,
+    /// For a signed record: when its actor signed it, RFC 3339 in the ledger's UTC offset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_time: Option<String>,
+    /// For a signed record: its actor's Ed25519 signature, base64 (standard alphabet, padded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
     /// The stored bytes, base64 (standard alphabet, padded); in bundles only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes: Option<String>,
+}
+
+/// The JSON form of an event as stored: its current shape, without the fields its stored version did
+/// not have (an upcast fills them with nothing), so that a record renders the same in every version
+/// of this crate and old bundles stay canonical.
+#[derive(Debug, Clone, Copy)]
+pub struct EventJson<'a> {
+    /// The event, upcast.
+    pub event: &'a Event,
+    /// The version it was stored in.
+    pub stored_version: u16,
+}
+
+impl Serialize for EventJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let added = self.event.fields_added_since(self.stored_version);
+        if added.is_empty() {
+            return self.event.serialize(s);
+        }
+        let mut value = serde_json::to_value(self.event).map_err(serde::ser::Error::custom)?;
+        if let Some(fields) = value.as_object_mut() {
+            for f in added {
+                fields.remove(*f);
+            }
+        }
+        value.serialize(s)
+    }
 }
 
 impl<'a> RecordJson<'a> {
@@ -67,7 +100,9 @@ impl<'a> RecordJson<'a> {
             stream_prev: rec.stream_prev.map(|s| s.0),
             event_type: rec.event.event_type().name(),
             version: rec.event_version,
-            event: &rec.event,
+            event: EventJson { event: &rec.event, stored_version: rec.event_version },
+            actor_time: rec.signature.map(|s| s.actor_time.format(utc_offset)),
+            signature: rec.signature.map(|s| base64::engine::general_purpose::STANDARD.encode(s.signature)),
             bytes: bytes.map(|b| base64::engine::general_purpose::STANDARD.encode(b)),
         }
     }

@@ -303,6 +303,7 @@ fn plan<S: Store>(ledger: &mut Ledger<S>, doc: &Document) -> Result<Vec<Step>, I
                     name: a.name.clone(),
                     name_en: a.name_en.clone(),
                     role,
+                    public_key: None,
                 }),
             }),
             Some(known) if known.name == a.name && known.role == role => {}

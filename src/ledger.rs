@@ -5,8 +5,12 @@ use crate::command::{Command, OpenLedger, RegisterArea};
 use crate::date::{Clock, SystemClock, Timestamp};
 use crate::decide::{self, Rejection};
 use crate::ids::{ActorId, ItemId, Seq, StreamId};
+use crate::merkle::Frontier;
 use crate::projection::{Projection, Stored};
-use crate::record::{Hash, Head, Record, hash_record_bytes};
+use crate::event::Event;
+use crate::keyring::Keyring;
+use crate::record::{Hash, Head, Record, Signed, hash_record_bytes};
+use ed25519_dalek::Signer as _;
 use crate::sled_store::SledStore;
 use crate::state::{Facts, ItemState, Registry, State};
 use crate::store::{Store, StoreError};
@@ -53,6 +57,12 @@ pub enum LedgerError {
         /// The last.
         last: Seq,
     },
+    /// A key file could not be created or read.
+    #[error(transparent)]
+    Keys(#[from] crate::keyring::KeyringError),
+    /// The Merkle tree cannot answer: a size beyond the log, or stored hashes missing or damaged.
+    #[error("{0}")]
+    Tree(String),
 }
 
 /// What an operator decides about an unacknowledged tail.
@@ -84,6 +94,10 @@ pub struct Ledger<S: Store = SledStore> {
     tail_after: Option<Option<Head>>,
     /// What opening noticed and mended.
     notes: Vec<String>,
+    /// The right edge of the log's Merkle tree (its stored hashes are in the store).
+    tree: Frontier,
+    /// The keys that sign appended records.
+    keyring: Keyring,
 }
 
 impl<S: Store> std::fmt::Debug for Ledger<S> {
@@ -125,17 +139,35 @@ impl Ledger<SledStore> {
     ) -> Result<(Ledger, Vec<Head>), LedgerError> {
         let prior = SledStore::prior_state(dir);
         let mut ledger = Ledger::with_store(SledStore::open(dir, true)?, clock)?;
-        match ledger.init(opened, areas) {
+        // The key that signs the ledger's checkpoints (`commitments checkpoint`), made with the ledger.
+        let made_key = ledger.head.is_none() && !dir.join(crate::publish::KEY_FILE).exists();
+        let created = if made_key {
+            crate::publish::create_ledger_key(dir)
+                .map(|_| ())
+                .map_err(|e| LedgerError::Keys(crate::keyring::KeyringError::Other(e.to_string())))
+        } else {
+            Ok(())
+        };
+        match created.and_then(|()| ledger.init(opened, areas)) {
             Ok(appended) => Ok((ledger, appended)),
             Err(e) => {
                 if ledger.head.is_none() {
                     drop(ledger);
                     SledStore::remove_new(dir, prior);
+                    if made_key {
+                        let _ = std::fs::remove_file(dir.join(crate::publish::KEY_FILE));
+                        let _ = std::fs::remove_file(dir.join(crate::publish::PUBLIC_KEY_FILE));
+                    }
+                    let _ = std::fs::remove_dir(dir.join(crate::keyring::KEYS_DIR));
                 }
                 Err(e)
             }
         }
     }
+}
+
+fn tree_error(e: crate::merkle::MerkleError) -> LedgerError {
+    LedgerError::Tree(format!("{e} (run `commitments verify`)"))
 }
 
 fn decode_at(seq: u64, bytes: &[u8]) -> Result<Record, LedgerError> {
@@ -196,10 +228,40 @@ impl<S: Store> Ledger<S> {
             }
             Err(e) => return Err(e.into()),
         }
-        let mut ledger =
-            Ledger { store, clock, head, projection: Projection::empty(), damaged, tail_after, notes: Vec::new() };
+        let mut ledger = Ledger {
+            store,
+            clock,
+            head,
+            projection: Projection::empty(),
+            damaged,
+            tail_after,
+            notes: Vec::new(),
+            tree: Frontier::default(),
+            keyring: Keyring::default(),
+        };
+        if let Some(dir) = ledger.store.ledger_dir() {
+            ledger.keyring = Keyring::in_dir(dir);
+        } else if let Some(keys) = ledger.store.shared_keys() {
+            ledger.keyring = Keyring::in_memory(keys);
+        }
         ledger.load_projection()?;
+        ledger.load_tree()?;
         Ok(ledger)
+    }
+
+    /// Loads the Merkle tree's frontier, rebuilding the stored tree from the log when it is missing,
+    /// behind, or not of this log.
+    fn load_tree(&mut self) -> Result<(), LedgerError> {
+        if self.damaged.is_some() {
+            return Ok(());
+        }
+        let records = self.head.map_or(0, |h| h.seq.0 + 1);
+        let (tree, rebuilt) = crate::tree::open(&mut self.store, records, self.head.map(|h| h.hash))?;
+        if rebuilt && records > 0 && self.store.writable() {
+            self.notes.push(format!("the stored Merkle tree was rebuilt from the log ({records} records)"));
+        }
+        self.tree = tree;
+        Ok(())
     }
 
     /// Loads the stored projection and catches it up to the head; rebuilds it when its watermark is
@@ -258,6 +320,12 @@ impl<S: Store> Ledger<S> {
         Ok(())
     }
 
+    /// The keys that sign this ledger's appends: by default (for a ledger opened with
+    /// [`Ledger::open`]) the `keys/` folder of its directory.
+    pub fn keyring_mut(&mut self) -> &mut Keyring {
+        &mut self.keyring
+    }
+
     /// What opening the ledger noticed and mended on its own (derived data rebuilt from the log).
     pub fn notes(&self) -> &[String] {
         &self.notes
@@ -309,6 +377,7 @@ impl<S: Store> Ledger<S> {
                 self.store.discard_after(keep.map(|h| h.seq))?;
                 self.head = keep;
                 self.load_projection()?;
+                self.load_tree()?;
             }
         }
         self.tail_after = None;
@@ -458,52 +527,132 @@ impl<S: Store> Ledger<S> {
         let now = self.clock.now().max(self.head.map_or(Timestamp(0), |h| h.time));
         let mut head = self.head;
         let mut staged = Vec::with_capacity(commands.len());
+        let mut hashes = Vec::with_capacity(commands.len());
+        let mut new_keys = Vec::new();
         let mut results = Vec::with_capacity(commands.len());
         for (index, (actor, command)) in commands.into_iter().enumerate() {
-            match self.stage(&actor, now, command, head) {
+            let mut made = Vec::new();
+            let command = self.keyring.provide_key(command, &mut made);
+            match Ledger::<S>::stage(self.projection.state(), &mut self.keyring, &actor, now, command, head) {
                 Ok((rec, bytes, hash)) => {
+                    new_keys.append(&mut made);
                     self.projection.apply(&rec, hash);
                     let h = Head { seq: rec.seq, hash, time: now };
                     head = Some(h);
                     staged.push((rec.seq, bytes));
+                    hashes.push(hash);
                     results.push(Staged::Accepted(h));
                 }
                 Err(rejection) if atomic => {
+                    self.keyring.forget(&made);
+                    self.keyring.forget(&new_keys);
                     if !staged.is_empty() {
                         self.load_projection()?;
                     }
                     return Err(LedgerError::Rejected { index, rejection });
                 }
-                Err(rejection) => results.push(Staged::Refused(rejection)),
+                Err(rejection) => {
+                    self.keyring.forget(&made);
+                    results.push(Staged::Refused(rejection));
+                }
             }
+        }
+        // The keys made for new actors are written before their records, and removed again if the
+        // records are not: all or nothing.
+        if let Err(e) = self.keyring.persist(&new_keys) {
+            self.load_projection()?;
+            return Err(e.into());
         }
         if let Some(h) = head.filter(|_| !staged.is_empty())
             && let Err(e) = self.store.append(&staged, &h)
         {
+            self.keyring.unpersist(&new_keys);
             self.load_projection()?;
             return Err(e.into());
         }
         self.head = head;
+        self.grow_tree(&hashes);
+        self.keyring.finalize(&new_keys)?;
         if self.projection.wants_write_back() {
             self.projection.write_back(&mut self.store)?;
         }
         Ok(results)
     }
 
+    /// Adds durable records to the Merkle tree and stores its new hashes. They are derived data: if
+    /// storing them fails, the records are still appended, and the next open rebuilds what is missing.
+    fn grow_tree(&mut self, hashes: &[Hash]) {
+        if hashes.is_empty() {
+            return;
+        }
+        let first = self.tree.size();
+        let mut added = Vec::with_capacity(hashes.len());
+        for h in hashes {
+            match self.tree.push(crate::tree::leaf(h)) {
+                Ok(a) => added.push(a),
+                // Only past 2^63 records.
+                Err(e) => {
+                    self.damaged.get_or_insert(e.to_string());
+                    return;
+                }
+            }
+        }
+        if self.store.writable() {
+            let _ = self.store.derived_write(crate::tree::puts(first, added, self.tree.size()));
+        }
+    }
+
+    /// The number of records the Merkle tree covers (the log's length).
+    pub fn tree_size(&self) -> u64 {
+        self.tree.size()
+    }
+
+    /// The root of the Merkle tree of the first `size` records.
+    pub fn tree_root(&self, size: u64) -> Result<crate::merkle::Hash, LedgerError> {
+        self.check_tree_size(size)?;
+        if size == self.tree.size() {
+            return Ok(self.tree.root());
+        }
+        crate::merkle::tree_hash(size, &crate::tree::Stored(&self.store)).map_err(tree_error)
+    }
+
+    /// The RFC 6962 inclusion proof of record `seq` in the tree of the first `size` records.
+    pub fn inclusion_proof(&self, seq: Seq, size: u64) -> Result<Vec<crate::merkle::Hash>, LedgerError> {
+        self.check_tree_size(size)?;
+        crate::merkle::prove_leaf(size, seq.0, &crate::tree::Stored(&self.store)).map_err(tree_error)
+    }
+
+    /// The RFC 6962 consistency proof from the tree of `old` records to the tree of `new` records.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<crate::merkle::Hash>, LedgerError> {
+        self.check_tree_size(new)?;
+        crate::merkle::prove_consistency(old, new, &crate::tree::Stored(&self.store)).map_err(tree_error)
+    }
+
+    fn check_tree_size(&self, size: u64) -> Result<(), LedgerError> {
+        if size > self.tree.size() {
+            return Err(LedgerError::Tree(format!(
+                "the ledger has {} records, fewer than the {size} asked for",
+                self.tree.size()
+            )));
+        }
+        Ok(())
+    }
+
     /// Decides one command and builds its record, its bytes and its hash.
     fn stage(
-        &self,
+        state: &State,
+        keyring: &mut Keyring,
         actor: &ActorId,
         now: Timestamp,
         command: Command,
         head: Option<Head>,
     ) -> Result<(Record, Vec<u8>, Hash), Rejection> {
-        let state = self.projection.state();
         let event = decide::decide(state, actor, now, command)?;
+        let key = decide::signing_key(state.registry(), actor, &event)?;
         let stream = event.stream();
         let pos = state.stream_pos(&stream);
         let event_version = event.event_type().version();
-        let rec = Record {
+        let mut rec = Record {
             seq: head.map_or(Seq(0), |h| h.seq.next()),
             prev: head.map_or(Hash::ZERO, |h| h.hash),
             time: now,
@@ -515,6 +664,19 @@ impl<S: Store> Ledger<S> {
             event_version,
             signature: None,
         };
+        if let Some(registered) = key {
+            let unavailable = |e: crate::keyring::KeyringError| Rejection::KeyUnavailable {
+                actor: actor.clone(),
+                why: e.to_string(),
+            };
+            let signing = keyring.key_for(actor, &registered).map_err(unavailable)?;
+            let origin = match &rec.event {
+                Event::LedgerOpened(e) => e.origin.as_str(),
+                _ => state.registry().info().map_or("", |i| i.origin.as_str()),
+            };
+            let signature = signing.sign(&rec.statement(origin, now)).to_bytes();
+            rec.signature = Some(Signed { actor_time: now, signature });
+        }
         let bytes = rec.encode();
         if bytes.len() > crate::codec::MAX_RECORD_BYTES {
             return Err(Rejection::InvalidField {
@@ -582,6 +744,15 @@ impl<S: Store> Ledger<S> {
     /// Verifies the whole log; `progress` is called with the number of records checked so far.
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Report, LedgerError> {
         crate::verify::verify_store(&self.store, progress)
+    }
+
+    /// [`Ledger::verify`], holding the log to checkpoints (see [`crate::Verifier::hold_to`]).
+    pub fn verify_against(
+        &self,
+        trusted: Vec<crate::verify::Trusted>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Report, LedgerError> {
+        crate::verify::verify_store_against(&self.store, trusted, progress)
     }
 
     /// The state as it was through `until`, folded in memory from the log.
@@ -725,6 +896,7 @@ mod tests {
             admin: ActorId::new("admin").unwrap(),
             admin_name: "a".into(),
             vocabulary,
+            admin_key: None,
         }
     }
 
@@ -767,6 +939,7 @@ mod tests {
                 name: id.into(),
                 name_en: None,
                 role: Role::Department,
+                public_key: None,
             })
         };
         let admin = ActorId::new("admin").unwrap();

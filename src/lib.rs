@@ -40,6 +40,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod at;
+pub mod checkpoint;
 mod codec;
 mod command;
 mod date;
@@ -49,16 +50,24 @@ mod event;
 pub mod export;
 mod ids;
 pub mod import;
+pub mod keyring;
+pub mod keys;
 mod ledger;
+pub mod merkle;
+pub mod note;
 mod projection;
+pub mod proof;
+pub mod publish;
 mod record;
 mod sled_store;
 mod state;
 mod store;
+mod tree;
 pub mod summary;
 mod verify;
 pub mod view;
 mod vocab;
+pub mod witness;
 mod writer;
 
 pub use at::{At, AtCheck, AtError, AtForm, AtHash, apply_points, check_points};
@@ -70,25 +79,32 @@ pub use command::{
 pub use date::{Clock, Date, DateError, Day, ManualClock, SystemClock, Timestamp, parse_utc_offset};
 pub use decide::{MAX_NAME, MAX_TEXT, Rejection};
 pub use event::{
-    ActorRegistered, AreaRegistered, CommitmentAmended, CommitmentReassigned, CommitmentRecorded, EntryCorrected,
+    ActorRegistered, AreaRegistered, CommitmentAmended, KeyRegistered, KeyRetired, CommitmentReassigned, CommitmentRecorded, EntryCorrected,
     Event, EventBody, EventType, FeedbackRecorded, IndicatorRecorded, LedgerOpened, ProgressReported,
     SourceCategorized, SourceRecorded, StatusChanged,
 };
 pub use ids::{ActorId, AreaId, Code, IdError, ItemId, Seq, SourceId, StreamId, StreamVersion};
 pub use ledger::{Ledger, LedgerError, TailDecision, Until};
 pub use projection::PROJECTION_FORMAT;
-pub use record::{Hash, Head, RECORD_CONTEXT, RECORD_FORMAT, Record, hash_record_bytes};
+pub use record::{
+    Hash, Head, RECORD_CONTEXT, RECORD_CONTEXT_V2, RECORD_FORMAT, RECORD_FORMAT_UNSIGNED, Record, STATEMENT_CONTEXT, Signed,
+    hash_record_bytes, origin_of as record_origin, statement_bytes, stored_statement,
+};
 pub use sled_store::{PriorState, STORE_FORMAT, SledStore};
 pub use state::{
     ActorState, AreaState, Correction, Facts, Indicator, IndicatorValue, ItemCore, ItemFold, ItemState, LedgerInfo,
     Progress, Registry, SourceState, State, StreamPos, Verdict,
 };
 pub use store::{MemStore, Store, StoreError};
-pub use verify::{Problem, Report, Verifier, verify_bundle, verify_bundle_with, verify_store};
+pub use tree::leaf as tree_leaf;
+pub use verify::{
+    CheckpointCheck, MAX_ACTOR_SKEW, Problem, Report, Trusted, Verifier, verify_bundle, verify_bundle_against, verify_bundle_with,
+    verify_store, verify_store_against,
+};
 pub use vocab::{Kind, Role, SEED_AREAS, SourceKind, StatusDef, Term, Vocabulary};
 pub use writer::{MAX_GROUP, Snapshot, Ticket, Writer, WriterError};
 
 /// Rules as pure functions, for callers that decide without a ledger (verification, tests).
 pub mod rules {
-    pub use crate::decide::{check, check_decimal, check_name, check_text, decide};
+    pub use crate::decide::{check, check_decimal, check_name, check_text, decide, signing_key};
 }

@@ -1,8 +1,11 @@
-//! The record envelope, its byte layout and the BLAKE3 chain.
+//! The record envelope, its byte layout, the BLAKE3 chain and what an actor signs.
 //!
-//! A record's hash is BLAKE3 in `derive_key` mode with [`RECORD_CONTEXT`], over the exact bytes stored
-//! in the log. Each record carries the hash of the one before it (zeroes for record 0), so changing,
-//! removing or reordering any record breaks a link. The layout is in `schema/record-format.md`.
+//! A record's hash is BLAKE3 in `derive_key` mode over the exact bytes stored in the log, with the
+//! context of its format: [`RECORD_CONTEXT`] for format 1 (unsigned), [`RECORD_CONTEXT_V2`] for format
+//! 2 (signed). Each record carries the hash of the one before it (zeroes for record 0), so changing,
+//! removing or reordering any record breaks a link. A signed record carries its actor's Ed25519
+//! signature over the record's statement ([`statement_bytes`]): what the actor knows before the ledger
+//! assigns seq, link and time. The layout is in `schema/record-format.md`.
 
 use crate::codec::{self, CodecError};
 use crate::date::Timestamp;
@@ -12,12 +15,24 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::LazyLock;
 
-/// The record format version this crate writes (the first byte of every record).
-pub const RECORD_FORMAT: u8 = 1;
+/// The record format of signed records, the one this crate writes whenever the actor signs (always,
+/// in a signed ledger): the first byte of the record.
+pub const RECORD_FORMAT: u8 = 2;
 
-/// The BLAKE3 `derive_key` context for record hashes. Part of the format: never change it without a
-/// new record format version.
+/// The record format of unsigned records: every record of a ledger opened by version 1, and records
+/// there by actors who have no key yet.
+pub const RECORD_FORMAT_UNSIGNED: u8 = 1;
+
+/// The BLAKE3 `derive_key` context for the hashes of format 1 records. Part of the format: never
+/// change it without a new record format version.
 pub const RECORD_CONTEXT: &str = "commitment-ledger 2026-11-27 record v1";
+
+/// The BLAKE3 `derive_key` context for the hashes of format 2 (signed) records.
+pub const RECORD_CONTEXT_V2: &str = "commitment-ledger 2026-11-29 record v2";
+
+/// The first field of every signed statement (what an actor signs), so that a signature made for
+/// this ledger's records can never be taken for a signature over anything else.
+pub const STATEMENT_CONTEXT: &str = "commitment-ledger 2026-11-29 statement v1";
 
 /// A 32-byte hash, printed as 64 lowercase hex digits (also its JSON form; stored as 32 raw bytes).
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -93,12 +108,116 @@ pub struct Head {
 }
 
 static RECORD_HASHER: LazyLock<blake3::Hasher> = LazyLock::new(|| blake3::Hasher::new_derive_key(RECORD_CONTEXT));
+static RECORD_HASHER_V2: LazyLock<blake3::Hasher> =
+    LazyLock::new(|| blake3::Hasher::new_derive_key(RECORD_CONTEXT_V2));
 
-/// The hash of stored record bytes.
+/// The hash of stored record bytes, with the context of the format named by their first byte (bytes
+/// of any other format, which no reader accepts, hash with format 1's).
 pub fn hash_record_bytes(bytes: &[u8]) -> Hash {
-    let mut h = RECORD_HASHER.clone();
+    let mut h = if bytes.first() == Some(&RECORD_FORMAT) { RECORD_HASHER_V2.clone() } else { RECORD_HASHER.clone() };
     h.update(bytes);
     Hash(*h.finalize().as_bytes())
+}
+
+/// An actor's signature on a record, and the time the actor gave when signing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// When the actor signed, by its own clock (microseconds since 1970, UTC).
+    pub actor_time: Timestamp,
+    /// The Ed25519 signature over the record's statement ([`statement_bytes`]).
+    pub signature: [u8; 64],
+}
+
+/// What an actor signs: everything about a record it can know before the ledger assigns the seq, the
+/// link and the time — the ledger's origin, the actor, the stream, the stream version it expects, the
+/// event type, version and body, and its own time. bincode (§1 of the format) of these fields, in
+/// this order, after [`STATEMENT_CONTEXT`].
+#[derive(Serialize)]
+struct StatementWire<'a> {
+    context: &'a str,
+    origin: &'a str,
+    actor: &'a str,
+    stream: &'a str,
+    stream_version: u64,
+    event_type: u16,
+    event_version: u16,
+    #[serde(with = "serde_bytes")]
+    body: &'a [u8],
+    actor_time: i64,
+}
+
+/// The bytes an actor signs for a record (see [`StatementWire`]).
+#[allow(clippy::too_many_arguments)]
+pub fn statement_bytes(
+    origin: &str,
+    actor: &str,
+    stream: &str,
+    stream_version: u64,
+    event_type: u16,
+    event_version: u16,
+    body: &[u8],
+    actor_time: i64,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + origin.len() + actor.len() + stream.len() + 96);
+    codec::encode_into(
+        &StatementWire {
+            context: STATEMENT_CONTEXT,
+            origin,
+            actor,
+            stream,
+            stream_version,
+            event_type,
+            event_version,
+            body,
+            actor_time,
+        },
+        &mut out,
+    );
+    out
+}
+
+/// The statement a stored signed record's signature must verify over, and the signature, read from
+/// the stored bytes without decoding the event. None for a record that is not a readable format 2
+/// record.
+pub fn stored_statement(bytes: &[u8], origin: &str) -> Option<(Vec<u8>, [u8; 64])> {
+    if bytes.first() != Some(&RECORD_FORMAT) {
+        return None;
+    }
+    let w: WireV2<'_> = codec::decode_borrowed(bytes).ok()?;
+    let msg = statement_bytes(
+        origin,
+        w.actor,
+        w.stream,
+        w.stream_version,
+        w.event_type,
+        w.event_version,
+        w.body,
+        w.actor_time,
+    );
+    Some((msg, join(w.signature)))
+}
+
+/// The origin named by stored bytes that are a readable record 0 (`LedgerOpened`).
+pub fn origin_of(bytes: &[u8]) -> Option<String> {
+    match Record::decode(bytes).ok()?.event {
+        Event::LedgerOpened(o) => Some(o.origin),
+        _ => None,
+    }
+}
+
+fn split(s: &[u8; 64]) -> ([u8; 32], [u8; 32]) {
+    let mut a = [0; 32];
+    let mut b = [0; 32];
+    a.copy_from_slice(&s[..32]);
+    b.copy_from_slice(&s[32..]);
+    (a, b)
+}
+
+fn join((a, b): ([u8; 32], [u8; 32])) -> [u8; 64] {
+    let mut s = [0; 64];
+    s[..32].copy_from_slice(&a);
+    s[32..].copy_from_slice(&b);
+    s
 }
 
 /// One entry of the log, decoded.
@@ -124,9 +243,8 @@ pub struct Record {
     /// The schema version the event was stored in: the current version for a new record, whatever the
     /// log holds for a decoded one. Bundles and JSON views show this, never the current version.
     pub event_version: u16,
-    /// The actor's signature. Absent in format 1 (decoding refuses a present one, which nothing could
-    /// check); the field is part of the layout so that signed records need no new envelope.
-    pub signature: Option<Vec<u8>>,
+    /// The actor's signature: present in format 2 records, absent in format 1 records.
+    pub signature: Option<Signed>,
 }
 
 /// The stored form, field by field in stored order.
@@ -148,6 +266,26 @@ struct Wire<'a> {
     signature: Option<&'a [u8]>,
 }
 
+/// The stored form of a format 2 (signed) record: format 1's fields up to the body, then the actor's
+/// time and the 64-byte signature (as two 32-byte halves: bincode has no 64-byte array).
+#[derive(Serialize, Deserialize)]
+struct WireV2<'a> {
+    format: u8,
+    seq: u64,
+    prev: [u8; 32],
+    time: i64,
+    actor: &'a str,
+    stream: &'a str,
+    stream_version: u64,
+    stream_prev: Option<u64>,
+    event_type: u16,
+    event_version: u16,
+    #[serde(with = "serde_bytes")]
+    body: &'a [u8],
+    actor_time: i64,
+    signature: ([u8; 32], [u8; 32]),
+}
+
 impl Record {
     /// The stored bytes of a new record. Only a record whose event is in its type's current version
     /// can be encoded: an older stored version is kept as the bytes it was stored as, never rewritten.
@@ -155,10 +293,31 @@ impl Record {
         debug_assert_eq!(self.event_version, self.event.event_type().version(), "only new records are encoded");
         let body = self.event.encode_body();
         let stream = self.stream.to_text();
-        let mut out = Vec::with_capacity(body.len() + stream.len() + 128);
+        let mut out = Vec::with_capacity(body.len() + stream.len() + 200);
+        if let Some(s) = &self.signature {
+            codec::encode_into(
+                &WireV2 {
+                    format: RECORD_FORMAT,
+                    seq: self.seq.0,
+                    prev: self.prev.0,
+                    time: self.time.0,
+                    actor: self.actor.as_str(),
+                    stream: &stream,
+                    stream_version: self.stream_version.0,
+                    stream_prev: self.stream_prev.map(|s| s.0),
+                    event_type: self.event.event_type() as u16,
+                    event_version: self.event_version,
+                    body: &body,
+                    actor_time: s.actor_time.0,
+                    signature: split(&s.signature),
+                },
+                &mut out,
+            );
+            return out;
+        }
         codec::encode_into(
             &Wire {
-                format: RECORD_FORMAT,
+                format: RECORD_FORMAT_UNSIGNED,
                 seq: self.seq.0,
                 prev: self.prev.0,
                 time: self.time.0,
@@ -169,7 +328,7 @@ impl Record {
                 event_type: self.event.event_type() as u16,
                 event_version: self.event_version,
                 body: &body,
-                signature: self.signature.as_deref(),
+                signature: None,
             },
             &mut out,
         );
@@ -179,11 +338,27 @@ impl Record {
     /// Decodes stored bytes. The bytes are not checked against any hash here; [`crate::verify`] does that.
     pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
         let format = *bytes.first().ok_or(CodecError::Bincode("empty record".into()))?;
-        if format != RECORD_FORMAT {
+        let bad = |field, why: String| CodecError::BadField { field, why };
+        if format == RECORD_FORMAT {
+            let w: WireV2<'_> = codec::decode_borrowed(bytes)?;
+            return Ok(Record {
+                seq: Seq(w.seq),
+                prev: Hash(w.prev),
+                time: Timestamp(w.time),
+                actor: ActorId::new(w.actor).map_err(|e| bad("actor", e.to_string()))?,
+                stream: StreamId::parse(w.stream)
+                    .ok_or_else(|| bad("stream", format!("{:?} is not a stream", w.stream)))?,
+                stream_version: StreamVersion(w.stream_version),
+                stream_prev: w.stream_prev.map(Seq),
+                event: Event::decode(w.event_type, w.event_version, w.body)?,
+                event_version: w.event_version,
+                signature: Some(Signed { actor_time: Timestamp(w.actor_time), signature: join(w.signature) }),
+            });
+        }
+        if format != RECORD_FORMAT_UNSIGNED {
             return Err(CodecError::UnknownFormat(format));
         }
         let w: Wire<'_> = codec::decode_borrowed(bytes)?;
-        let bad = |field, why: String| CodecError::BadField { field, why };
         if w.signature.is_some() {
             return Err(bad("signature", "format 1 defines no signature scheme, so no record may carry one".into()));
         }
@@ -198,8 +373,24 @@ impl Record {
             stream_prev: w.stream_prev.map(Seq),
             event: Event::decode(w.event_type, w.event_version, w.body)?,
             event_version: w.event_version,
-            signature: w.signature.map(<[u8]>::to_vec),
+            signature: None,
         })
+    }
+
+    /// The statement the record's actor signs (see [`statement_bytes`]), for a ledger of `origin`,
+    /// with the actor's time `actor_time`.
+    pub fn statement(&self, origin: &str, actor_time: Timestamp) -> Vec<u8> {
+        debug_assert_eq!(self.event_version, self.event.event_type().version(), "only new records are signed");
+        statement_bytes(
+            origin,
+            self.actor.as_str(),
+            &self.stream.to_text(),
+            self.stream_version.0,
+            self.event.event_type() as u16,
+            self.event_version,
+            &self.event.encode_body(),
+            actor_time.0,
+        )
     }
 }
 
@@ -241,7 +432,7 @@ mod tests {
     #[test]
     fn the_layout_starts_as_documented() {
         let bytes = sample().encode();
-        assert_eq!(bytes[0], RECORD_FORMAT);
+        assert_eq!(bytes[0], RECORD_FORMAT_UNSIGNED);
         assert_eq!(&bytes[1..9], &7u64.to_le_bytes());
         assert_eq!(&bytes[9..41], &[9u8; 32]);
         assert_eq!(&bytes[41..49], &1_700_000_000_000_000i64.to_le_bytes());
@@ -270,9 +461,9 @@ mod tests {
         let mut padded = bytes.clone();
         padded.push(0);
         assert_eq!(Record::decode(&padded), Err(CodecError::TrailingBytes { extra: 1 }));
-        let mut v2 = bytes.clone();
-        v2[0] = 2;
-        assert_eq!(Record::decode(&v2), Err(CodecError::UnknownFormat(2)));
+        let mut v3 = bytes.clone();
+        v3[0] = 3;
+        assert_eq!(Record::decode(&v3), Err(CodecError::UnknownFormat(3)));
     }
 
     #[test]

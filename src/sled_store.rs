@@ -631,6 +631,10 @@ impl Store for SledStore {
         !self.read_only
     }
 
+    fn ledger_dir(&self) -> Option<&Path> {
+        Some(self.dir())
+    }
+
     fn append(&mut self, records: &[(Seq, Vec<u8>)], head: &Head) -> Result<(), StoreError> {
         self.refuse_if_read_only()?;
         let mut batch = sled::Batch::default();

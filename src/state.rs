@@ -9,6 +9,7 @@
 use crate::date::{Date, Timestamp};
 use crate::event::{AreaRegistered, CommitmentRecorded, Event, LedgerOpened, SourceCategorized, SourceRecorded};
 use crate::ids::{ActorId, AreaId, Code, ItemId, Seq, SourceId, StreamId, StreamVersion};
+use crate::keys::PublicKey;
 use crate::record::Record;
 use crate::vocab::{Kind, Role};
 use imbl::OrdMap;
@@ -52,6 +53,12 @@ pub struct ActorState {
     pub name_en: Option<String>,
     /// Its role.
     pub role: Role,
+    /// The key its records must be signed with now (none before one is registered, and after it
+    /// is retired).
+    pub key: Option<PublicKey>,
+    /// Whether it has ever had a key: from then on, everything it appends is signed (a retired key
+    /// does not let it append unsigned again).
+    pub signs: bool,
     /// Its stream position.
     pub pos: StreamPos,
 }
@@ -107,6 +114,8 @@ pub struct Registry {
     pub areas: BTreeMap<AreaId, AreaState>,
     /// Sources by id.
     pub sources: BTreeMap<SourceId, SourceState>,
+    /// Every key ever registered, current or retired, and whose it is.
+    pub keys: BTreeMap<PublicKey, ActorId>,
 }
 
 impl Registry {
@@ -130,9 +139,14 @@ impl Registry {
                         name: e.admin_name.clone(),
                         name_en: None,
                         role: Role::Admin,
+                        key: e.admin_key,
+                        signs: e.admin_key.is_some(),
                         pos: StreamPos::default(),
                     },
                 );
+                if let Some(k) = e.admin_key {
+                    self.keys.insert(k, e.admin.clone());
+                }
             }
             Event::ActorRegistered(e) => {
                 let mut pos = StreamPos::default();
@@ -142,9 +156,28 @@ impl Registry {
                     name: e.name.clone(),
                     name_en: e.name_en.clone(),
                     role: e.role,
+                    key: e.public_key,
+                    signs: e.public_key.is_some(),
                     pos,
                 };
                 self.actors.insert(e.id.clone(), actor);
+                if let Some(k) = e.public_key {
+                    self.keys.insert(k, e.id.clone());
+                }
+            }
+            Event::KeyRegistered(e) => {
+                if let Some(a) = self.actors.get_mut(&e.actor) {
+                    a.key = Some(e.public_key);
+                    a.signs = true;
+                    a.pos.advance(rec.seq);
+                    self.keys.insert(e.public_key, e.actor.clone());
+                }
+            }
+            Event::KeyRetired(e) => {
+                if let Some(a) = self.actors.get_mut(&e.actor) {
+                    a.key = None;
+                    a.pos.advance(rec.seq);
+                }
             }
             Event::AreaRegistered(e) => {
                 let mut pos = StreamPos::default();
@@ -181,6 +214,12 @@ impl Registry {
     /// The opening record, if the ledger has one.
     pub fn info(&self) -> Option<&LedgerOpened> {
         self.ledger.as_ref().map(|l| &l.opened)
+    }
+
+    /// Whether the ledger is signed: its record 0 names the administrator's key, and every record
+    /// must carry its actor's signature.
+    pub fn is_signed(&self) -> bool {
+        self.info().is_some_and(|o| o.admin_key.is_some())
     }
 
     /// The ledger's UTC offset in minutes (0 before record 0).
@@ -699,11 +738,12 @@ mod tests {
             admin: a("admin"),
             admin_name: "管理员".into(),
             vocabulary: Vocabulary::default_v1(),
+            admin_key: None,
         }
     }
 
     fn actor(id: &str, role: Role) -> Event {
-        Event::ActorRegistered(ActorRegistered { id: a(id), name: format!("{id}单位"), name_en: None, role })
+        Event::ActorRegistered(ActorRegistered { id: a(id), name: format!("{id}单位"), name_en: None, role, public_key: None })
     }
 
     fn area_registered(id: &str) -> AreaRegistered {
@@ -868,6 +908,8 @@ mod tests {
                 name: "管理员".into(),
                 name_en: None,
                 role: Role::Admin,
+                key: None,
+                signs: false,
                 pos: StreamPos::default(),
             },
             "the administrator's own stream has no record: record 0 is in the ledger stream"
@@ -880,7 +922,7 @@ mod tests {
         let reg = log.full.registry();
         let fin =
             ActorState {
-                id: a("fin"), name: "fin单位".into(), name_en: None, role: Role::Department, pos: pos(1, 1)
+                id: a("fin"), name: "fin单位".into(), name_en: None, role: Role::Department, key: None, signs: false, pos: pos(1, 1)
             };
         assert_eq!(reg.actors[&a("fin")], fin);
         assert_eq!(reg.actors[&a("lijing")].role, Role::Deputy);

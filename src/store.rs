@@ -87,6 +87,17 @@ pub trait Store: Send + Sync {
     /// all, whatever its length, when `from` is 0), until it breaks.
     fn scan(&self, from: Seq, f: &mut Visit<'_>) -> Result<(), StoreError>;
 
+    /// The ledger directory the store lives in, if it has one (its `keys/` folder holds the actors'
+    /// signing keys).
+    fn ledger_dir(&self) -> Option<&std::path::Path> {
+        None
+    }
+
+    /// Signing keys kept with the store, for a store with no directory (an in-memory store).
+    fn shared_keys(&self) -> Option<crate::keyring::SharedKeys> {
+        None
+    }
+
     /// Whether the store takes writes (a store opened for reading does not; readers then keep what
     /// they derive in memory).
     fn writable(&self) -> bool {
@@ -125,6 +136,9 @@ pub struct MemStore {
     log: BTreeMap<u64, Vec<u8>>,
     head: Option<Head>,
     derived: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// The signing keys of the actors, in place of a ledger directory's `keys/` folder; shared by
+    /// the store's clones.
+    keys: crate::keyring::SharedKeys,
     /// How many upcoming appends fail.
     #[cfg(any(test, feature = "testing"))]
     pub fail_appends: u32,
@@ -150,6 +164,10 @@ impl MemStore {
 }
 
 impl Store for MemStore {
+    fn shared_keys(&self) -> Option<crate::keyring::SharedKeys> {
+        Some(self.keys.clone())
+    }
+
     fn append(&mut self, records: &[(Seq, Vec<u8>)], head: &Head) -> Result<(), StoreError> {
         #[cfg(any(test, feature = "testing"))]
         if self.fail_appends > 0 {

@@ -13,7 +13,9 @@ use crate::codec::CodecError;
 use crate::date::Timestamp;
 use crate::decide::{self, Rejection};
 use crate::export::{BundleLine, check_fields};
-use crate::ids::{Seq, StreamVersion};
+use crate::ids::{ActorId, Seq, StreamVersion};
+use crate::keys::{PublicKey, VerifyingKey};
+use crate::merkle::Frontier;
 use crate::ledger::LedgerError;
 use crate::projection::Stored;
 use crate::record::Head;
@@ -130,6 +132,66 @@ pub enum Problem {
         /// What is wrong.
         why: String,
     },
+    /// The record should carry its actor's signature (the actor has a key, or the ledger is signed)
+    /// and does not.
+    Unsigned {
+        /// The actor.
+        actor: ActorId,
+    },
+    /// The record carries a signature, but its actor has no key to check it with.
+    SignedWithoutKey {
+        /// The actor.
+        actor: ActorId,
+    },
+    /// The signature does not verify with the key the actor had at that point of the log.
+    BadSignature {
+        /// The actor.
+        actor: ActorId,
+        /// The key it was checked with.
+        key: PublicKey,
+    },
+    /// The actor's own time is later than the time the ledger accepted the record.
+    ActorTimeAhead {
+        /// The actor's time.
+        actor_time: Timestamp,
+        /// The ledger's.
+        time: Timestamp,
+    },
+    /// A witness saw a checkpoint covering this record before the time the record carries: the time
+    /// was moved forward (or the ledger's clock was).
+    AfterWitness {
+        /// The record's time.
+        time: Timestamp,
+        /// The checkpoint.
+        checkpoint: String,
+        /// When the witness cosigned it.
+        witnessed: Timestamp,
+    },
+    /// A checkpoint covers more records than the log holds: the log was truncated or rolled back to an
+    /// older copy.
+    CheckpointBeyondLog {
+        /// The checkpoint.
+        checkpoint: String,
+        /// Records it covers.
+        size: u64,
+        /// Records the log holds (that verified).
+        records: u64,
+    },
+    /// The log's first records do not have the Merkle root a checkpoint signed: a different history
+    /// (rewritten and re-chained, or a fork).
+    CheckpointMismatch {
+        /// The checkpoint.
+        checkpoint: String,
+        /// Records it covers.
+        size: u64,
+    },
+    /// A checkpoint is not cosigned by as many of the given witnesses as the policy asks.
+    NotWitnessed {
+        /// The checkpoint.
+        checkpoint: String,
+        /// The witnesses whose cosignatures verified.
+        witnesses: Vec<String>,
+    },
     /// The record at the acknowledged head's seq does not have the acknowledged hash.
     HeadMismatch {
         /// The acknowledged seq.
@@ -164,6 +226,14 @@ impl Problem {
             Problem::Changed { .. } => "changed",
             Problem::HeadUnreadable { .. } => "head_unreadable",
             Problem::HeadMismatch { .. } => "head_mismatch",
+            Problem::Unsigned { .. } => "unsigned",
+            Problem::SignedWithoutKey { .. } => "signed_without_key",
+            Problem::BadSignature { .. } => "bad_signature",
+            Problem::ActorTimeAhead { .. } => "actor_time_ahead",
+            Problem::AfterWitness { .. } => "after_witness",
+            Problem::CheckpointBeyondLog { .. } => "checkpoint_beyond_log",
+            Problem::CheckpointMismatch { .. } => "checkpoint_mismatch",
+            Problem::NotWitnessed { .. } => "not_witnessed",
         }
     }
 }
@@ -238,6 +308,49 @@ impl fmt::Display for Problem {
             Problem::HeadUnreadable { why } => {
                 write!(f, "the acknowledged head cannot be read ({why}): nothing vouches for the end of the log")
             }
+            Problem::Unsigned { actor } => write!(
+                f,
+                "the record is not signed, but {actor} signs every record it appends (its key is registered, or the \
+                 ledger is signed)"
+            ),
+            Problem::SignedWithoutKey { actor } => {
+                write!(f, "the record carries a signature, but {actor} had no registered key to check it with")
+            }
+            Problem::BadSignature { actor, key } => write!(
+                f,
+                "the signature does not verify with {actor}'s key {} (the record was changed, or signed by \
+                 someone else)",
+                key.short()
+            ),
+            Problem::ActorTimeAhead { actor_time, time } => write!(
+                f,
+                "the actor signed at {} but the ledger accepted the record at {}, earlier (a clock moved, or \
+                 the record was back-dated)",
+                actor_time.format(0),
+                time.format(0)
+            ),
+            Problem::AfterWitness { time, checkpoint, witnessed } => write!(
+                f,
+                "the record is stamped {} but a witness cosigned checkpoint {checkpoint}, which covers it, at {}: \
+                 the record's time was moved forward",
+                time.format(0),
+                witnessed.format(0)
+            ),
+            Problem::CheckpointBeyondLog { checkpoint, size, records } => write!(
+                f,
+                "checkpoint {checkpoint} covers {size} records but the log holds {records} good ones: records it \
+                 covered are gone (the log was truncated, or rolled back to an older copy)"
+            ),
+            Problem::CheckpointMismatch { checkpoint, size } => write!(
+                f,
+                "the log's first {size} records are not the history checkpoint {checkpoint} signed (their Merkle \
+                 root differs): records it covered were rewritten, or this is another copy's history (a fork)"
+            ),
+            Problem::NotWitnessed { checkpoint, witnesses } => write!(
+                f,
+                "checkpoint {checkpoint} does not meet the witness policy: cosigned by {}",
+                if witnesses.is_empty() { "none of the witnesses given".to_string() } else { witnesses.join(", ") }
+            ),
             Problem::HeadMismatch { seq, acknowledged, found } => {
                 write!(
                     f,
@@ -272,6 +385,47 @@ pub struct Report {
     /// Records after the acknowledged head: written by an append that did not report success (a crash
     /// between writing and acknowledging). Sound, but never acknowledged to anyone.
     pub unacknowledged: u64,
+    /// Good records that carry their actor's signature, checked.
+    pub signed: u64,
+    /// Good records without a signature (ledgers opened by version 1, actors without a key there).
+    pub unsigned: u64,
+    /// The Merkle root of the good records (base64, as checkpoints write it).
+    pub root: Option<String>,
+    /// What each checkpoint given was found to be.
+    pub checkpoints: Vec<CheckpointCheck>,
+}
+
+/// A checkpoint a verification was asked to hold the log to: its size and root (from a signed note the
+/// caller has already checked), and what its cosignatures say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trusted {
+    /// How to name it (its file).
+    pub label: String,
+    /// Records it covers.
+    pub size: u64,
+    /// Its Merkle root.
+    pub root: [u8; 32],
+    /// The witnesses whose cosignatures verified.
+    pub witnesses: Vec<String>,
+    /// The earliest time one of them cosigned it: no record it covers may carry a later time.
+    pub witnessed: Option<Timestamp>,
+    /// Whether the witness policy given is met.
+    pub meets_policy: bool,
+}
+
+/// What a checkpoint was found to be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointCheck {
+    /// Its name (the file).
+    pub checkpoint: String,
+    /// Records it covers.
+    pub size: u64,
+    /// Whether the log's first `size` records have its root.
+    pub consistent: bool,
+    /// Witnesses whose cosignatures verified.
+    pub witnesses: Vec<String>,
+    /// Whether the witness policy is met.
+    pub meets_policy: bool,
 }
 
 impl Report {
@@ -289,6 +443,10 @@ impl Report {
             problem_kind: Some(problem.kind()),
             first_bad_line: None,
             unacknowledged: 0,
+            signed: 0,
+            unsigned: 0,
+            root: None,
+            checkpoints: Vec::new(),
         }
     }
 }
@@ -326,6 +484,54 @@ pub struct Verifier {
     prev_time: Timestamp,
     acknowledged: Acknowledged,
     acknowledged_seen: bool,
+    /// The ledger's origin (from record 0): signatures cover it.
+    origin: Option<String>,
+    /// Signatures checked in batches: the ones not yet checked.
+    pending: Vec<Pending>,
+    /// The first record whose signature failed, and the hash of the record before it.
+    sig_bad: Option<(Bad, Hash)>,
+    /// Verifying keys, decoded once.
+    keys: std::collections::HashMap<PublicKey, Option<VerifyingKey>>,
+    signed: u64,
+    unsigned: u64,
+    /// The Merkle tree of the records accepted so far.
+    tree: Frontier,
+    /// The checkpoints to hold the log to, by size, and the roots found at their sizes.
+    trusted: Vec<Trusted>,
+    roots: Vec<(u64, [u8; 32])>,
+    /// For each checkpoint a witness saw, the time bound it sets on the records it covers:
+    /// (records covered, latest allowed time, checkpoint), sorted by size.
+    bounds: Vec<(u64, Timestamp, String)>,
+}
+
+/// A signature waiting for its batch.
+#[derive(Debug)]
+pub struct Pending {
+    seq: u64,
+    prev: Hash,
+    actor: ActorId,
+    key: PublicKey,
+    verifying: VerifyingKey,
+    msg: Vec<u8>,
+    signature: [u8; 64],
+}
+
+/// Signatures per batch.
+pub const SIGNATURE_BATCH: usize = crate::keys::BATCH_SIZE;
+
+/// How far an actor's time may run ahead of the ledger's (clocks differ a little).
+pub const MAX_ACTOR_SKEW: i64 = 5 * 60 * 1_000_000;
+
+/// Checks a batch of signatures on `threads` threads; the first record whose signature fails.
+pub fn check_signatures(batch: &[Pending], threads: usize) -> Option<(Bad, Hash)> {
+    let items: Vec<_> = batch
+        .iter()
+        .map(|p| (p.verifying, p.msg.as_slice(), ed25519_dalek::Signature::from_bytes(&p.signature)))
+        .collect();
+    let ok = crate::keys::verify_many_with_threads(&items, threads);
+    batch.iter().zip(ok).find(|(_, ok)| !ok).map(|(p, _)| {
+        (Bad { seq: p.seq, problem: Problem::BadSignature { actor: p.actor.clone(), key: p.key } }, p.prev)
+    })
 }
 
 impl Verifier {
@@ -356,6 +562,56 @@ impl Verifier {
         self.next
     }
 
+    /// Holds the log to checkpoints: the records each covers must be there, with its root, and none
+    /// may carry a time after a witness saw it.
+    pub fn hold_to(&mut self, trusted: Vec<Trusted>) {
+        let mut bounds: Vec<_> =
+            trusted.iter().filter_map(|t| t.witnessed.map(|w| (t.size, w, t.label.clone()))).collect();
+        bounds.sort_by_key(|b| b.0);
+        self.bounds = bounds;
+        self.trusted = trusted;
+    }
+
+    /// The ledger's origin, when known before record 0 is checked (a driver that decodes records on
+    /// other threads needs it to build the statements signatures cover).
+    pub fn set_origin(&mut self, origin: String) {
+        self.origin = Some(origin);
+    }
+
+    /// The statement and signature of stored bytes, for this log's origin (record 0 names it).
+    pub fn statement_of(&self, bytes: &[u8]) -> Option<(Vec<u8>, [u8; 64])> {
+        match &self.origin {
+            Some(o) => crate::record::stored_statement(bytes, o),
+            None => crate::record::origin_of(bytes).and_then(|o| crate::record::stored_statement(bytes, &o)),
+        }
+    }
+
+    /// How many signatures wait for a batch.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The signatures waiting for a batch, taken out (a driver checks them on other threads with
+    /// [`check_signatures`]).
+    pub fn take_pending(&mut self) -> Vec<Pending> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Notes a failed signature found by [`check_signatures`]; the earliest counts.
+    pub fn signature_failed(&mut self, bad: (Bad, Hash)) {
+        if self.sig_bad.as_ref().is_none_or(|(b, _)| bad.0.seq < b.seq) {
+            self.sig_bad = Some(bad);
+        }
+    }
+
+    /// Checks the signatures waiting, here (both cores).
+    pub fn flush_signatures(&mut self) {
+        let batch = self.take_pending();
+        if let Some(bad) = check_signatures(&batch, std::thread::available_parallelism().map_or(1, |n| n.get())) {
+            self.signature_failed(bad);
+        }
+    }
+
     /// Checks the next entry of the log, its key (8 bytes big-endian) and its stored bytes, and folds
     /// it in. Returns the decoded record and its hash.
     pub fn push(&mut self, key: &[u8], bytes: &[u8]) -> Result<(Record, Hash), Bad> {
@@ -366,7 +622,12 @@ impl Verifier {
 
     /// Checks the next entry without folding it in; [`Verifier::accept`] does that.
     pub fn check_next(&mut self, key: &[u8], bytes: &[u8]) -> Result<(Record, Hash), Bad> {
-        self.check_decoded(key, Record::decode(bytes), hash_record_bytes(bytes))
+        let statement = self.statement_of(bytes);
+        let checked = self.check_decoded(key, Record::decode(bytes), hash_record_bytes(bytes), statement);
+        if self.pending.len() >= SIGNATURE_BATCH * 4 {
+            self.flush_signatures();
+        }
+        checked
     }
 
     /// [`Verifier::check_next`] for an entry already decoded and hashed (on another thread).
@@ -375,6 +636,7 @@ impl Verifier {
         key: &[u8],
         decoded: Result<Record, CodecError>,
         hash: Hash,
+        statement: Option<(Vec<u8>, [u8; 64])>,
     ) -> Result<(Record, Hash), Bad> {
         let expected = self.next;
         let bad = |problem| Bad { seq: expected, problem };
@@ -386,6 +648,12 @@ impl Verifier {
         }
         let rec = decoded.map_err(|e| bad(Problem::Undecodable(e)))?;
         self.check(&rec).map_err(bad)?;
+        self.check_signature(&rec, statement).map_err(bad)?;
+        if let Some((_, bound, checkpoint)) = self.bounds.iter().find(|b| b.0 > rec.seq.0)
+            && rec.time > *bound
+        {
+            return Err(bad(Problem::AfterWitness { time: rec.time, checkpoint: checkpoint.clone(), witnessed: *bound }));
+        }
         if let Some(ack) = self.stored_head().filter(|a| a.seq == seq) {
             // The record is not the one the ledger acknowledged. (The witness has its own check, so a
             // careless edit of the head alone shows as an unreadable head instead.)
@@ -397,8 +665,46 @@ impl Verifier {
         Ok((rec, hash))
     }
 
+    /// Whether the record carries the signature it must, by the key its actor had at that point of the
+    /// log; the signature itself joins the batch waiting to be checked.
+    fn check_signature(&mut self, rec: &Record, statement: Option<(Vec<u8>, [u8; 64])>) -> Result<(), Problem> {
+        let needed = decide::signing_key(self.state.registry(), &rec.actor, &rec.event).map_err(Problem::Illegal)?;
+        let actor = || rec.actor.clone();
+        match (needed, &rec.signature) {
+            (None, None) => Ok(()),
+            (None, Some(_)) => Err(Problem::SignedWithoutKey { actor: actor() }),
+            (Some(_), None) => Err(Problem::Unsigned { actor: actor() }),
+            (Some(key), Some(signed)) => {
+                if signed.actor_time.0 > rec.time.0.saturating_add(MAX_ACTOR_SKEW) {
+                    return Err(Problem::ActorTimeAhead { actor_time: signed.actor_time, time: rec.time });
+                }
+                let verifying = *self.keys.entry(key).or_insert_with(|| key.verifying_key().ok());
+                let (Some(verifying), Some((msg, signature))) = (verifying, statement) else {
+                    return Err(Problem::BadSignature { actor: actor(), key });
+                };
+                self.pending.push(Pending { seq: rec.seq.0, prev: rec.prev, actor: actor(), key, verifying, msg, signature });
+                Ok(())
+            }
+        }
+    }
+
     /// Folds in a record that [`Verifier::check_next`] accepted.
     pub fn accept(&mut self, rec: &Record, hash: Hash) {
+        if rec.signature.is_some() {
+            self.signed += 1;
+        } else {
+            self.unsigned += 1;
+        }
+        if let crate::event::Event::LedgerOpened(o) = &rec.event
+            && self.origin.is_none()
+        {
+            self.origin = Some(o.origin.clone());
+        }
+        // Only past 2^63 records can the tree refuse a leaf; the seq check stops long before.
+        let _ = self.tree.push(crate::tree::leaf(&hash));
+        if self.trusted.iter().any(|t| t.size == self.tree.size()) {
+            self.roots.push((self.tree.size(), self.tree.root()));
+        }
         self.state.apply(rec);
         self.prev_prev = self.prev;
         self.prev = hash;
@@ -468,7 +774,21 @@ impl Verifier {
     }
 
     /// The report, after the last record (or after the first bad one).
-    pub fn finish(self, bad: Option<Bad>) -> Report {
+    pub fn finish(mut self, bad: Option<Bad>) -> Report {
+        self.flush_signatures();
+        // A bad signature found in a batch may come before the record the walk stopped at.
+        let mut override_good = None;
+        let bad = match (bad, self.sig_bad.take()) {
+            (Some(b), Some((s, prev))) if s.seq < b.seq => {
+                override_good = Some(prev);
+                Some(s)
+            }
+            (None, Some((s, prev))) => {
+                override_good = Some(prev);
+                Some(s)
+            }
+            (b, _) => b,
+        };
         let stored = self.stored_head();
         // Problems of the head rather than of a record: every record verified.
         let mut head_problem = None;
@@ -488,18 +808,46 @@ impl Verifier {
         });
         // Records verified good: everything before the first bad one.
         let good = bad.as_ref().map_or(self.next, |b| b.seq.min(self.next));
-        let last_good = match self.next - good {
-            0 => self.prev,
-            1 => self.prev_prev,
+        let last_good = match (override_good, self.next - good) {
+            (Some(prev), _) => prev,
+            (None, 0) => self.prev,
+            (None, 1) => self.prev_prev,
             _ => Hash::ZERO,
         };
+        // Checkpoints: only against a log whose records all verified (otherwise the first bad record
+        // is the finding).
+        let mut checkpoint_problem = None;
+        let mut checkpoints = Vec::new();
+        for t in &self.trusted {
+            let root = self.roots.iter().find(|(size, _)| *size == t.size).map(|r| r.1);
+            let consistent = bad.is_none() && t.size <= good && root == Some(t.root);
+            if bad.is_none() && checkpoint_problem.is_none() && !consistent {
+                checkpoint_problem = Some(if t.size > good {
+                    Problem::CheckpointBeyondLog { checkpoint: t.label.clone(), size: t.size, records: good }
+                } else {
+                    Problem::CheckpointMismatch { checkpoint: t.label.clone(), size: t.size }
+                });
+            }
+            if bad.is_none() && checkpoint_problem.is_none() && !t.meets_policy {
+                checkpoint_problem =
+                    Some(Problem::NotWitnessed { checkpoint: t.label.clone(), witnesses: t.witnesses.clone() });
+            }
+            checkpoints.push(CheckpointCheck {
+                checkpoint: t.label.clone(),
+                size: t.size,
+                consistent,
+                witnesses: t.witnesses.clone(),
+                meets_policy: t.meets_policy,
+            });
+        }
+        let root = (bad.is_none()).then(|| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, self.tree.root()));
         let head = (good > 0).then(|| (last_good.to_hex(), good - 1));
         let unacknowledged = match (&bad, &self.acknowledged, stored) {
             (None, _, Some(ack)) if self.acknowledged_seen => self.next - 1 - ack.seq.0,
             (None, Acknowledged::Store(None), _) => self.next,
             _ => 0,
         };
-        let problem = bad.as_ref().map(|b| &b.problem).or(head_problem.as_ref());
+        let problem = bad.as_ref().map(|b| &b.problem).or(head_problem.as_ref()).or(checkpoint_problem.as_ref());
         Report {
             ok: problem.is_none(),
             records: good,
@@ -510,6 +858,10 @@ impl Verifier {
             problem_kind: problem.map(|p| p.kind()),
             first_bad_line: None,
             unacknowledged,
+            signed: if bad.is_none() { self.signed } else { 0 },
+            unsigned: if bad.is_none() { self.unsigned } else { 0 },
+            root,
+            checkpoints,
         }
     }
 }
@@ -522,19 +874,39 @@ struct Prepared {
     key: Vec<u8>,
     decoded: Result<Record, CodecError>,
     hash: Hash,
+    statement: Option<(Vec<u8>, [u8; 64])>,
 }
 
 /// Verifies every record of a store, in order; `progress` is called with the records checked so far.
 ///
 /// Hashing and decoding are independent per record, so they run on worker threads (one per core)
 /// while the links, streams and rules are checked in order on this one. Chunks are handed round-robin
-/// through bounded channels, so memory stays a few chunks whatever the size of the log.
+/// through bounded channels, so memory stays a few chunks whatever the size of the log. Signatures are
+/// checked in batches on threads of their own (one per core), and the stored Merkle tree is compared
+/// with the log's on another.
 pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64)) -> Result<Report, LedgerError> {
+    verify_store_against(store, Vec::new(), progress)
+}
+
+/// [`verify_store`], holding the log to checkpoints ([`Verifier::hold_to`]).
+pub fn verify_store_against<S: Store + ?Sized>(
+    store: &S,
+    trusted: Vec<Trusted>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, LedgerError> {
     let mut v = match store.stored_head() {
         Ok(head) => Verifier::new(head),
         Err(StoreError::HeadUnreadable(why)) => Verifier::with_unreadable_head(why),
         Err(e) => return Err(e.into()),
     };
+    v.hold_to(trusted);
+    // Workers build the statements signatures cover, which name the origin record 0 gives.
+    let origin = store.get(Seq(0)).ok().flatten().and_then(|b| crate::record::origin_of(&b));
+    if let Some(o) = &origin {
+        v.set_origin(o.clone());
+    }
+    let origin = origin.unwrap_or_default();
+    let mut tree_differences = Vec::new();
     let stored = crate::projection::Projection::inspect(store)?;
     // The stored projection claims to be the log folded through its watermark: fold the full item
     // states that far on a thread of their own, from the records as they are accepted, to compare.
@@ -560,6 +932,30 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
             }
             None
         });
+        let (to_tree, tree_rx) = std::sync::mpsc::sync_channel::<Vec<Hash>>(4);
+        let tree = s.spawn(move || compare_tree(store, tree_rx));
+        let mut tree_open = true;
+        let (to_signers, signer_rx) = std::sync::mpsc::sync_channel::<Vec<Pending>>(workers);
+        let signer_rx = std::sync::Arc::new(std::sync::Mutex::new(signer_rx));
+        let (sig_tx, sig_results) = std::sync::mpsc::channel::<(Bad, Hash)>();
+        let signers: Vec<_> = (0..workers)
+            .map(|_| {
+                let rx = signer_rx.clone();
+                let tx = sig_tx.clone();
+                s.spawn(move || {
+                    loop {
+                        let batch = match rx.lock().map(|r| r.recv()) {
+                            Ok(Ok(batch)) => batch,
+                            _ => return,
+                        };
+                        if let Some(bad) = check_signatures(&batch, 1) {
+                            let _ = tx.send(bad);
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(sig_tx);
         let mut accepted = Vec::with_capacity(CHUNK);
         let mut folding = mark.is_some();
         let mut to_workers = Vec::with_capacity(workers);
@@ -567,6 +963,7 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
         for _ in 0..workers {
             let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<(Vec<u8>, Vec<u8>)>>(2);
             let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(2);
+            let origin = origin.clone();
             s.spawn(move || {
                 for chunk in raw_rx {
                     let prepared = chunk
@@ -574,6 +971,7 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
                         .map(|(key, bytes)| Prepared {
                             hash: hash_record_bytes(&bytes),
                             decoded: Record::decode(&bytes),
+                            statement: crate::record::stored_statement(&bytes, &origin),
                             key,
                         })
                         .collect();
@@ -608,10 +1006,12 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
         });
         'chunks: for turn in 0.. {
             let Ok(chunk) = from_workers[turn % from_workers.len()].recv() else { break };
+            let mut hashes = Vec::with_capacity(chunk.len());
             for p in chunk {
-                match v.check_decoded(&p.key, p.decoded, p.hash) {
+                match v.check_decoded(&p.key, p.decoded, p.hash, p.statement) {
                     Ok((rec, hash)) => {
                         v.accept(&rec, hash);
+                        hashes.push(hash);
                         if folding {
                             accepted.push((rec, hash));
                         }
@@ -630,7 +1030,22 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
                 // The folder stops (and hangs up) once it has passed the watermark.
                 folding = to_folder.send(chunk).is_ok();
             }
+            if tree_open && !hashes.is_empty() {
+                tree_open = to_tree.send(hashes).is_ok();
+            }
+            if v.pending_len() >= SIGNATURE_BATCH {
+                let _ = to_signers.send(v.take_pending());
+            }
         }
+        drop(to_tree);
+        drop(to_signers);
+        for signer in signers {
+            let _ = signer.join();
+        }
+        for failed in sig_results.try_iter() {
+            v.signature_failed(failed);
+        }
+        tree_differences = tree.join().unwrap_or_else(|_| Ok(vec!["the tree comparison panicked".into()]))?;
         drop(to_folder);
         replayed = folder.join().unwrap_or(None);
         // Dropping the receivers stops the workers and the scanner early after a bad record.
@@ -663,13 +1078,95 @@ pub fn verify_store<S: Store + ?Sized>(store: &S, progress: &mut dyn FnMut(u64))
         (None, Stored::At(_)) => derived_differences(store, mark, replayed.as_ref())?,
     };
     let mut report = v.finish(bad);
-    if report.ok && !derived.is_empty() {
-        let problem = Problem::DerivedMismatch { tree: "stored projection", differences: derived };
+    let derived_problem = if !derived.is_empty() {
+        Some(Problem::DerivedMismatch { tree: "stored projection", differences: derived })
+    } else if !tree_differences.is_empty() && report.first_bad_seq.is_none() {
+        Some(Problem::DerivedMismatch { tree: "stored Merkle tree", differences: tree_differences })
+    } else {
+        None
+    };
+    if let Some(problem) = derived_problem.filter(|_| report.ok) {
         report.ok = false;
         report.problem_kind = Some(problem.kind());
         report.problem = Some(problem.to_string());
     }
     Ok(report)
+}
+
+/// Compares the stored Merkle tree (the hashes under `t/`, as many leaves as `t-size` claims) with
+/// the tree of the record hashes received, in order. Returns what differs, in words (at most 20).
+fn compare_tree<S: Store + ?Sized>(
+    store: &S,
+    rx: std::sync::mpsc::Receiver<Vec<Hash>>,
+) -> Result<Vec<String>, StoreError> {
+    use crate::merkle::{split_stored_hash_index, stored_hash_count};
+    let claimed = store
+        .derived_get(crate::tree::SIZE_KEY)?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+        .map(u64::from_be_bytes);
+    let mut frontier = Frontier::default();
+    let mut computed = std::collections::VecDeque::new();
+    let mut next_index = 0u64;
+    let mut out = Vec::new();
+    let Some(claimed) = claimed else {
+        // No stored tree (a ledger no writer opened since it was made): nothing to compare.
+        return Ok(out);
+    };
+    let limit = stored_hash_count(claimed.min(crate::merkle::MAX_TREE_SIZE));
+    let mut more = true;
+    let pull = |computed: &mut std::collections::VecDeque<[u8; 32]>, frontier: &mut Frontier| match rx.recv() {
+        Ok(chunk) => {
+            for h in chunk {
+                if let Ok(added) = frontier.push(crate::tree::leaf(&h)) {
+                    computed.extend(added);
+                }
+            }
+            true
+        }
+        Err(_) => false,
+    };
+    let describe = |index: u64| {
+        let (level, n) = split_stored_hash_index(index);
+        format!("stored Merkle hash {index} (level {level}, subtree {n})")
+    };
+    store.derived_scan(crate::tree::PREFIX, &mut |k, value| {
+        let Some(index) = k.get(crate::tree::PREFIX.len()..).and_then(|i| <[u8; 8]>::try_from(i).ok()) else {
+            out.push(format!("the stored Merkle tree holds a key that is not an index ({:?})", String::from_utf8_lossy(k)));
+            return ControlFlow::Continue(());
+        };
+        let index = u64::from_be_bytes(index);
+        if index >= limit {
+            return ControlFlow::Break(());
+        }
+        while more && next_index + (computed.len() as u64) <= index {
+            more = pull(&mut computed, &mut frontier);
+        }
+        if next_index + (computed.len() as u64) <= index {
+            // The stored tree claims more leaves than the log has records.
+            out.push(format!("the stored Merkle tree claims {claimed} leaves but the log has {} records", frontier.size()));
+            return ControlFlow::Break(());
+        }
+        while next_index < index {
+            computed.pop_front();
+            out.push(format!("{} is missing", describe(next_index)));
+            next_index += 1;
+        }
+        let expected = computed.pop_front();
+        next_index += 1;
+        if expected.as_ref().map(|e| e.as_slice()) != Some(value) {
+            out.push(format!("{} differs from the log's", describe(index)));
+        }
+        if out.len() >= 20 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    })?;
+    while more {
+        more = pull(&mut computed, &mut frontier);
+        computed.clear();
+    }
+    let expected = stored_hash_count(claimed.min(frontier.size()));
+    if out.is_empty() && next_index < expected {
+        out.push(format!("stored Merkle hashes {next_index} to {} are missing", expected - 1));
+    }
+    Ok(out)
 }
 
 /// What differs between the stored projection (whose watermark is `mark`) and `replayed`, the fold of
@@ -715,7 +1212,19 @@ pub fn verify_bundle_with(
     progress: &mut dyn FnMut(u64),
     each: &mut OnRecord<'_>,
 ) -> Result<Report, std::io::Error> {
+    verify_bundle_against(input, expected_head, Vec::new(), progress, each)
+}
+
+/// [`verify_bundle_with`], holding the bundle to checkpoints ([`Verifier::hold_to`]).
+pub fn verify_bundle_against(
+    input: &mut dyn BufRead,
+    expected_head: Option<Hash>,
+    trusted: Vec<Trusted>,
+    progress: &mut dyn FnMut(u64),
+    each: &mut OnRecord<'_>,
+) -> Result<Report, std::io::Error> {
     let mut verifier = Verifier::for_bundle();
+    verifier.hold_to(trusted);
     let mut offset = 0;
     let mut line = Vec::new();
     let mut lineno = 0u64;
@@ -871,6 +1380,7 @@ mod bundle_tests {
             admin: crate::ids::ActorId::new("admin").unwrap(),
             admin_name: "admin".into(),
             vocabulary: crate::vocab::Vocabulary::default_v1(),
+            admin_key: None,
         };
         ledger.init(opened, crate::command::RegisterArea::seed()).unwrap();
         let mut out = Vec::new();

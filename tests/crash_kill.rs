@@ -68,6 +68,7 @@ fn create(dir: &Path) {
         admin: actor("admin"),
         admin_name: "admin".into(),
         vocabulary: Vocabulary::default_v1(),
+        admin_key: None,
     };
     let area = commitment_ledger::RegisterArea {
         id: AreaId::new("finance").expect("valid"),
@@ -75,7 +76,7 @@ fn create(dir: &Path) {
         name_en: None,
     };
     l.init(opened, vec![area]).expect("init");
-    let fin = RegisterActor { id: actor("fin"), name: "市委金融办".into(), name_en: None, role: Role::Department };
+    let fin = RegisterActor { id: actor("fin"), name: "市委金融办".into(), name_en: None, role: Role::Department, public_key: None };
     l.append(&actor("admin"), Command::RegisterActor(fin)).expect("registers");
     let c = NewCommitment {
         id: item(),

@@ -76,10 +76,15 @@ fn the_demo_ledger_round_trips_through_a_bundle() {
         assert_eq!(without_day(a), without_day(b), "{args:?}");
     }
     let (head, _) = sound_head(&restored);
-    let run = cli(
-        &restored,
-        &["--json", "progress", "0771-s3-joint-rd", "--text", "恢复后继续记录。", "--actor", "bj-stc-zgc"],
-    );
+    // A bundle holds records, not private keys: the department signs with the key it kept (here, the
+    // demo ledger's keys/ file); without one it cannot append.
+    let progress = ["--json", "progress", "0771-s3-joint-rd", "--text", "恢复后继续记录。", "--actor", "bj-stc-zgc"];
+    let refused = cli(&restored, &progress).code(2);
+    assert!(refused.stderr.contains("no signing key for bj-stc-zgc"), "{}", refused.stderr);
+    let key = demo.join("keys/bj-stc-zgc.pem");
+    let mut with_key = progress.to_vec();
+    with_key.extend(["--key", key.to_str().unwrap()]);
+    let run = cli(&restored, &with_key);
     assert_eq!(run.ok().seq(), head + 1);
     // For people: the records restored and the head.
     let again = tmp.path().join("again");

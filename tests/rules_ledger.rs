@@ -93,6 +93,7 @@ fn actor_registrations_are_checked() {
             name: name.into(),
             name_en: name_en.map(str::to_string),
             role: Role::Department,
+            public_key: None,
         })
     };
     assert_field(t.no("office", named("", None)), "name");

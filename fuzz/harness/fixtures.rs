@@ -37,6 +37,7 @@ pub fn opened() -> OpenLedger {
         admin: actor("admin"),
         admin_name: "Ledger administrator".into(),
         vocabulary: Vocabulary::default_v1(),
+        admin_key: None,
     }
 }
 
@@ -53,7 +54,7 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
     let reg = |id: &str, name: &str, role| {
         (
             actor("admin"),
-            Command::RegisterActor(RegisterActor { id: actor(id), name: name.into(), name_en: None, role }),
+            Command::RegisterActor(RegisterActor { id: actor(id), name: name.into(), name_en: None, role, public_key: None }),
         )
     };
     let x1 = item("0771-fin-bonds");

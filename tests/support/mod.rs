@@ -241,6 +241,7 @@ pub fn opened_with(admin: &str, vocabulary: Vocabulary) -> OpenLedger {
         admin: actor(admin),
         admin_name: "台账管理员".into(),
         vocabulary,
+        admin_key: None,
     }
 }
 
@@ -259,7 +260,7 @@ pub fn seed_areas() -> Vec<RegisterArea> {
 
 /// A command registering an actor.
 pub fn register(id: &str, name: &str, role: Role) -> Command {
-    Command::RegisterActor(RegisterActor { id: actor(id), name: name.into(), name_en: None, role })
+    Command::RegisterActor(RegisterActor { id: actor(id), name: name.into(), name_en: None, role, public_key: None })
 }
 
 /// A commitment with the given lead, area and kind, titled and worded in Chinese.
@@ -543,7 +544,11 @@ pub fn set_prev(bytes: &mut [u8], prev: [u8; 32]) {
 
 /// The record hash over stored bytes, computed as the format document says.
 pub fn record_hash(bytes: &[u8]) -> [u8; 32] {
-    blake3::derive_key("commitment-ledger 2026-11-27 record v1", bytes)
+    let context = match bytes.first() {
+        Some(2) => "commitment-ledger 2026-11-29 record v2",
+        _ => "commitment-ledger 2026-11-27 record v1",
+    };
+    blake3::derive_key(context, bytes)
 }
 
 /// Writes the acknowledged-head witness of a ledger directory the way `src/sled_store.rs` documents it

@@ -509,6 +509,7 @@ fn import_doc(paths: &Paths, n: u64) -> Result<Value> {
         admin: admin.clone(),
         admin_name: "台账管理员".into(),
         vocabulary: Vocabulary::default_v1(),
+        admin_key: None,
     };
     let (mut ledger, _) = Ledger::create(&dir, opened, RegisterArea::seed())?;
     let t = Span::start();

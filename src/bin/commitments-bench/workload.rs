@@ -254,6 +254,7 @@ impl Workload {
             admin: admin.clone(),
             admin_name: "台账管理员".into(),
             vocabulary: Vocabulary::default_v1(),
+            admin_key: None,
         };
         self.queue.push_back((admin.clone(), Command::Open(opened)));
         for e in RegisterArea::seed() {
@@ -264,7 +265,7 @@ impl Workload {
         actors.extend(COUNTERPARTS.iter().map(|(i, n)| (*i, *n, Role::Counterpart)));
         actors.extend(DEPUTIES.iter().map(|(i, n)| (*i, *n, Role::Deputy)));
         for (i, name, role) in actors {
-            let e = RegisterActor { id: id(i), name: name.into(), name_en: None, role };
+            let e = RegisterActor { id: id(i), name: name.into(), name_en: None, role, public_key: None };
             self.queue.push_back((admin.clone(), Command::RegisterActor(e)));
         }
     }

@@ -123,6 +123,8 @@ pub enum Cmd {
         /// Replaced by --at: with --bundle, the hash the bundle's last record must have.
         #[arg(long, requires = "bundle", hide = true, value_parser = field::<Hash>())]
         head: Option<Hash>,
+        #[command(flatten)]
+        held: HeldTo,
     },
     /// Export the whole log as JSON lines (one record a line, with its hash, link and stored bytes)
     /// for offline verification with `verify --bundle`.
@@ -170,6 +172,13 @@ pub enum Cmd {
         /// The bundle (from `commitments export --out FILE`).
         bundle: PathBuf,
     },
+    Checkpoint(crate::audit::CheckpointArgs),
+    /// Print the ledger's checkpoint verifier key (name+keyid+base64), to publish with its checkpoints.
+    LedgerKey,
+    Prove(crate::audit::ProveArgs),
+    CheckProof(crate::audit::CheckProofArgs),
+    Cosign(crate::audit::CosignArgs),
+    Key(crate::audit::KeyArgs),
 }
 
 #[derive(Args, Debug)]
@@ -204,6 +213,7 @@ impl InitArgs {
             admin: self.admin.clone(),
             admin_name: self.admin_name.clone(),
             vocabulary: Vocabulary::default_v1(),
+            admin_key: None,
         }
     }
 
@@ -215,10 +225,62 @@ impl InitArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum ActorCmd {
-    /// Register an actor.
+    /// Register an actor, with a new key pair kept in the ledger's keys/ folder, or with the public
+    /// key of a key pair it keeps itself (--public-key, from `commitments key generate`).
     Add(ActorAdd),
     /// List actors.
     List,
+    /// Register a new signing key for an actor (rotation, or a first key in a ledger made by version
+    /// 1): from --public-key, or a new key pair kept in the ledger's keys/ folder. From then on only
+    /// the new key signs for it.
+    Key(ActorKey),
+    /// Retire an actor's key (lost, stolen, the person left): nothing it signs is accepted any more,
+    /// and the actor cannot append until a new key is registered.
+    RetireKey(ActorRetireKey),
+}
+
+#[derive(Args, Debug)]
+pub struct ActorKey {
+    /// The actor.
+    #[arg(value_parser = field::<ActorId>())]
+    id: ActorId,
+    /// Its new public key (an SPKI PEM file, as `commitments key generate` writes).
+    #[arg(long, value_name = "FILE")]
+    public_key: Option<PathBuf>,
+    #[command(flatten)]
+    actor: ActorArg,
+}
+
+impl ActorKey {
+    /// The library command (reading the public key file), and the actor named to append it.
+    pub fn command(self) -> Result<(ActorArg, Command), String> {
+        let public_key = self.public_key.as_deref().map(read_public_key).transpose()?;
+        Ok((self.actor, Command::RegisterKey { actor: self.id, public_key }))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ActorRetireKey {
+    /// The actor.
+    #[arg(value_parser = field::<ActorId>())]
+    id: ActorId,
+    /// Why.
+    #[arg(long)]
+    reason: Option<String>,
+    #[command(flatten)]
+    actor: ActorArg,
+}
+
+impl ActorRetireKey {
+    /// The library command, and the actor named to append it.
+    pub fn command(self) -> (ActorArg, Command) {
+        (self.actor, Command::RetireKey { actor: self.id, reason: self.reason })
+    }
+}
+
+/// Reads a public key file for `--public-key`.
+fn read_public_key(path: &std::path::Path) -> Result<commitment_ledger::keys::PublicKey, String> {
+    commitment_ledger::keys::read_public_key(path).map(Into::into).map_err(|e| format!("public-key: {e}"))
 }
 
 #[derive(Args, Debug)]
@@ -240,15 +302,20 @@ pub struct ActorAdd {
             .try_map(|s| s.parse::<Role>())
     )]
     role: Role,
+    /// Its public key, when it keeps its own key pair (an SPKI PEM file, as `commitments key
+    /// generate` writes) [default: a new key pair, the private key kept in keys/ID.pem].
+    #[arg(long, value_name = "FILE")]
+    public_key: Option<PathBuf>,
     #[command(flatten)]
     actor: ActorArg,
 }
 
 impl ActorAdd {
-    /// The library command, and the actor named to append it.
-    pub fn command(self) -> (Option<ActorId>, Command) {
-        let ActorAdd { id, name, name_en, role, actor } = self;
-        (actor.actor, Command::RegisterActor(RegisterActor { id, name, name_en, role }))
+    /// The library command (reading the public key file), and the actor named to append it.
+    pub fn command(self) -> Result<(ActorArg, Command), String> {
+        let ActorAdd { id, name, name_en, role, public_key, actor } = self;
+        let public_key = public_key.as_deref().map(read_public_key).transpose()?;
+        Ok((actor, Command::RegisterActor(RegisterActor { id, name, name_en, role, public_key })))
     }
 }
 
@@ -277,9 +344,9 @@ pub struct AreaAdd {
 
 impl AreaAdd {
     /// The library command, and the actor named to append it.
-    pub fn command(self) -> (Option<ActorId>, Command) {
+    pub fn command(self) -> (ActorArg, Command) {
         let AreaAdd { id, name, name_en, actor } = self;
-        (actor.actor, Command::RegisterArea(RegisterArea { id, name, name_en }))
+        (actor, Command::RegisterArea(RegisterArea { id, name, name_en }))
     }
 }
 
@@ -560,7 +627,7 @@ pub enum UpdateCmd {
 
 impl UpdateCmd {
     /// The library command, and the actor named to append it (`--actor`, `$COMMITMENTS_ACTOR`).
-    pub fn command(self) -> (Option<ActorId>, Command) {
+    pub fn command(self) -> (ActorArg, Command) {
         match self {
             UpdateCmd::Record {
                 id,
@@ -577,7 +644,7 @@ impl UpdateCmd {
                 section,
                 actor,
             } => (
-                actor.actor,
+                actor,
                 Command::RecordCommitment(NewCommitment {
                     id,
                     source,
@@ -594,30 +661,30 @@ impl UpdateCmd {
                 }),
             ),
             UpdateCmd::Progress { id, text, on, evidence, actor } => {
-                (actor.actor, Command::ReportProgress { item: id, text, on, evidence })
+                (actor, Command::ReportProgress { item: id, text, on, evidence })
             }
             UpdateCmd::Status { id, status, reason, on, actor } => {
-                (actor.actor, Command::ChangeStatus { item: id, to: status, reason, on })
+                (actor, Command::ChangeStatus { item: id, to: status, reason, on })
             }
             UpdateCmd::Indicator { id, name, value, unit, as_of, approx, actor } => (
-                actor.actor,
+                actor,
                 Command::RecordIndicator(RecordIndicator { item: id, name, value, unit, approximate: approx, as_of }),
             ),
             UpdateCmd::Amend { id, title, title_en, text, due, area, reason, actor } => {
-                (actor.actor, Command::Amend(Amend { item: id, title, title_en, text, due, area, reason }))
+                (actor, Command::Amend(Amend { item: id, title, title_en, text, due, area, reason }))
             }
             UpdateCmd::Reassign { id, lead, partners, reason, actor } => {
                 let partners = if partners.is_empty() { None } else { Some(partners) };
-                (actor.actor, Command::Reassign { item: id, lead, partners, reason })
+                (actor, Command::Reassign { item: id, lead, partners, reason })
             }
             UpdateCmd::Correct { id, entry, text, value, reason, actor } => {
-                (actor.actor, Command::Correct(Correct { item: id, entry: StreamVersion(entry), text, value, reason }))
+                (actor, Command::Correct(Correct { item: id, entry: StreamVersion(entry), text, value, reason }))
             }
             UpdateCmd::Feedback { source, verdict, text, on, actor } => {
-                (actor.actor, Command::RecordFeedback(RecordFeedback { source, verdict, text, on }))
+                (actor, Command::RecordFeedback(RecordFeedback { source, verdict, text, on }))
             }
             UpdateCmd::Category { source, category, reason, actor } => {
-                (actor.actor, Command::Categorize(Categorize { source, category, reason }))
+                (actor, Command::Categorize(Categorize { source, category, reason }))
             }
         }
     }
@@ -658,12 +725,36 @@ impl From<ListFilter> for commitment_ledger::view::ItemFilter {
     }
 }
 
+/// The checkpoints and witnesses `verify` holds a log to.
+#[derive(Args, Debug, Default)]
+pub struct HeldTo {
+    /// A checkpoint (a signed note from `commitments checkpoint`, kept from earlier) the log must be
+    /// consistent with: every record it covers still there, unchanged. Repeatable.
+    #[arg(long = "checkpoint", value_name = "FILE")]
+    pub checkpoints: Vec<PathBuf>,
+    /// The ledger's verifier key, as `commitments ledger-key` prints it (the key itself or a file
+    /// holding it) [default: the key in the ledger directory; needed with --bundle].
+    #[arg(long, value_name = "VKEY")]
+    pub log_key: Option<String>,
+    /// A witness's verifier key (the key or a file holding it): its cosignatures on the checkpoints are
+    /// checked, and bound the times of the records they cover. Repeatable.
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub witnesses: Vec<String>,
+    /// How many of the witnesses must have cosigned each checkpoint [default: all of them].
+    #[arg(long, requires = "witnesses")]
+    pub quorum: Option<usize>,
+}
+
 #[derive(Args, Debug)]
 pub struct ActorArg {
     /// Who appends (default: the item's lead for progress, status, figures and corrections; the
     /// administrator otherwise).
     #[arg(long, env = "COMMITMENTS_ACTOR", value_parser = field::<ActorId>())]
     pub actor: Option<ActorId>,
+    /// The appending actor's private key (PKCS#8 PEM, mode 0600) [default: keys/ACTOR.pem in the
+    /// ledger directory]. Records are signed by the actor that appends them.
+    #[arg(long, env = "COMMITMENTS_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -731,6 +822,6 @@ mod tests {
         let args = ["reassign", "y", "--lead", "fin", "--reason", "r", "--actor", "office"];
         let Cmd::Update(u) = parse(&args).unwrap().command else { panic!("an update") };
         let (actor, Command::Reassign { partners, .. }) = u.command() else { panic!("a reassignment") };
-        assert_eq!((actor.unwrap().as_str(), partners), ("office", None), "no --partner keeps the partners");
+        assert_eq!((actor.actor.unwrap().as_str(), partners), ("office", None), "no --partner keeps the partners");
     }
 }

@@ -1,8 +1,13 @@
 //! A failed command: its message (printed after `error: `) and its exit code. Every library error maps
 //! here once.
 
+use commitment_ledger::keyring::KeyringError;
+use commitment_ledger::keys::KeyError;
 use commitment_ledger::demo::DemoError;
 use commitment_ledger::export::{ExportError, RestoreError};
+use commitment_ledger::proof::ProofError;
+use commitment_ledger::publish::{Fault, PublishError};
+use commitment_ledger::witness::WitnessError;
 use commitment_ledger::{LedgerError, StoreError};
 
 /// The ledger, a bundle or a projection is unsound, or the ledger needs an operator (damaged, or an
@@ -40,6 +45,16 @@ impl Failure {
     pub fn not_initialized() -> Failure {
         Failure::input("the ledger is not initialized")
     }
+
+    /// A failure of the kind the library says (bad input, unsound, I/O).
+    pub fn of(fault: Fault, message: impl Into<String>) -> Failure {
+        let code = match fault {
+            Fault::BadInput => BAD_INPUT,
+            Fault::Unsound => UNSOUND,
+            Fault::Io => IO,
+        };
+        Failure { code, message: message.into() }
+    }
 }
 
 impl From<LedgerError> for Failure {
@@ -52,6 +67,11 @@ impl From<LedgerError> for Failure {
             // The engine refusing its own files is damage to the store, which `verify` reports as unsound.
             LedgerError::Store(StoreError::Damaged(_) | StoreError::HeadUnreadable(_)) => UNSOUND,
             LedgerError::Store(StoreError::Missing(_) | StoreError::NotALedger { .. }) => BAD_INPUT,
+            // A key file that cannot be read (missing, loose permissions, not a key) is bad input.
+            LedgerError::Keys(KeyringError::File(KeyError::Io { .. })) => IO,
+            LedgerError::Keys(_) => BAD_INPUT,
+            // The stored Merkle tree is derived data that does not add up: `verify` says what.
+            LedgerError::Tree(_) => UNSOUND,
             _ => IO,
         };
         let hint = match &e {
@@ -98,5 +118,30 @@ impl From<RestoreError> for Failure {
             e @ RestoreError::Unsound(_) => Failure::unsound(e.to_string()),
             e => Failure::io(e.to_string()),
         }
+    }
+}
+
+impl From<PublishError> for Failure {
+    fn from(e: PublishError) -> Failure {
+        match e {
+            PublishError::Ledger(e) => Failure::from(e),
+            e => Failure::of(e.fault(), e.to_string()),
+        }
+    }
+}
+
+impl From<ProofError> for Failure {
+    fn from(e: ProofError) -> Failure {
+        match e {
+            ProofError::Ledger(e) => Failure::from(e),
+            ProofError::Publish(e) => Failure::from(e),
+            e => Failure::of(e.fault(), e.to_string()),
+        }
+    }
+}
+
+impl From<WitnessError> for Failure {
+    fn from(e: WitnessError) -> Failure {
+        Failure::of(e.fault(), e.to_string())
     }
 }

@@ -13,6 +13,7 @@
 //! (damaged, or an unacknowledged tail to `recover`); 2 bad usage or bad input; 3 I/O or storage
 //! failure (or a writer has the ledger open).
 
+mod audit;
 mod cli;
 mod failure;
 mod ops;
@@ -57,7 +58,13 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             return ops::demo(&dir, |d| render::demo(out, d)).map(sound);
         }
         Cmd::Init(a) => ops::init(dir, a.opening(), a.areas(), |w| render::created(out, w, dir))?,
-        Cmd::Actor { command: ActorCmd::Add(a) } => ops::append(dir, a.command(), |w| render::written(out, w))?,
+        Cmd::Actor { command: ActorCmd::Add(a) } => {
+            ops::append(dir, a.command().map_err(Failure::input)?, |w| render::written(out, w))?
+        }
+        Cmd::Actor { command: ActorCmd::Key(a) } => {
+            ops::append(dir, a.command().map_err(Failure::input)?, |w| render::written(out, w))?
+        }
+        Cmd::Actor { command: ActorCmd::RetireKey(a) } => ops::append(dir, a.command(), |w| render::written(out, w))?,
         Cmd::Actor { command: ActorCmd::List } => render::actors(out, ops::read(dir)?.registry()),
         Cmd::Area { command: AreaCmd::Add(a) } => ops::append(dir, a.command(), |w| render::written(out, w))?,
         Cmd::Area { command: AreaCmd::List } => render::areas(out, ops::read(dir)?.registry()),
@@ -69,14 +76,14 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Summary { at } => render::summary(out, &ops::summary(dir, at.as_of)?),
         Cmd::History { id } => render::history(out, &ops::history(dir, &id)?),
         Cmd::Log { from, limit } => render::log(out, &ops::log(dir, from, limit)?),
-        Cmd::Import { file, actor } => ops::import(dir, &file, actor.actor, |i| render::imported(out, i))?,
-        Cmd::Verify { bundle: Some(path), at, head } => {
-            let verified = ops::verify_bundle(&path, head, &at)?;
+        Cmd::Import { file, actor } => ops::import(dir, &file, actor, |i| render::imported(out, i))?,
+        Cmd::Verify { bundle: Some(path), at, head, held } => {
+            let verified = ops::verify_bundle(&path, head, &at, &held)?;
             render::verified(out, &verified);
             return Ok(sound(verified.report.ok));
         }
-        Cmd::Verify { bundle: None, at, .. } => {
-            let verified = ops::verify(dir, &at)?;
+        Cmd::Verify { bundle: None, at, held, .. } => {
+            let verified = ops::verify(dir, &at, &held)?;
             render::verified(out, &verified);
             return Ok(sound(verified.report.ok));
         }
@@ -86,6 +93,12 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             ops::recover(dir, decision, |r| render::recovered(out, r))?
         }
         Cmd::Restore { bundle } => render::restored(out, &ops::restore(dir, &bundle)?, dir),
+        Cmd::Checkpoint(a) => audit::checkpoint(out, dir, a)?,
+        Cmd::LedgerKey => audit::ledger_key(out, dir)?,
+        Cmd::Prove(a) => audit::prove(out, dir, a)?,
+        Cmd::CheckProof(a) => audit::check_proof(out, a)?,
+        Cmd::Cosign(a) => audit::cosign(out, a)?,
+        Cmd::Key(a) => audit::key(out, a)?,
         Cmd::Replay { rebuild: true, .. } => render::rebuilt(out, ops::rebuild(dir)?),
         Cmd::Replay { to: Some(seq), .. } => render::replayed(out, &ops::replay_to(dir, seq)?),
         Cmd::Replay { as_of: Some(day), .. } => render::replayed(out, &ops::replay_as_of(dir, day)?),

@@ -5,6 +5,10 @@
 //! Writing commands take `show`, called with the result before the ledger is closed, so that what
 //! was durably appended is printed even if writing the projection back fails afterwards.
 
+use crate::cli::{ActorArg, HeldTo};
+use commitment_ledger::Trusted;
+use commitment_ledger::checkpoint::CosignatureVerifier;
+use commitment_ledger::publish::{self, Fault, PublishError};
 use crate::failure::Failure;
 use crate::render::progress_bar;
 use commitment_ledger::demo::DemoRun;
@@ -64,6 +68,16 @@ fn acting(ledger: &mut Ledger, named: Option<ActorId>, command: Option<&Command>
     }
 }
 
+/// Opens the ledger to append as `who`: with the key file it names (`--key`, `$COMMITMENTS_KEY`), else
+/// the keys in the ledger's `keys/` folder.
+fn open_as(dir: &Path, who: &ActorArg) -> Result<Ledger, Failure> {
+    let mut ledger = open(dir)?;
+    if let Some(path) = &who.key {
+        ledger.keyring_mut().give_file(path).map_err(|e| Failure::input(format!("key: {e}")))?;
+    }
+    Ok(ledger)
+}
+
 /// `init`: creates the ledger (a refused start leaves the directory as it was).
 pub fn init(dir: &Path, opening: OpenLedger, areas: Vec<RegisterArea>, show: impl FnOnce(&Written)) -> Done {
     let (ledger, heads) = Ledger::create(dir, opening, areas)?;
@@ -72,9 +86,9 @@ pub fn init(dir: &Path, opening: OpenLedger, areas: Vec<RegisterArea>, show: imp
 }
 
 /// Appends one command as `actor` or the default actor.
-pub fn append(dir: &Path, (actor, command): (Option<ActorId>, Command), show: impl FnOnce(&Written)) -> Done {
-    let mut ledger = open(dir)?;
-    let actor = acting(&mut ledger, actor, Some(&command))?;
+pub fn append(dir: &Path, (who, command): (ActorArg, Command), show: impl FnOnce(&Written)) -> Done {
+    let mut ledger = open_as(dir, &who)?;
+    let actor = acting(&mut ledger, who.actor, Some(&command))?;
     let head = ledger.append(&actor, command)?;
     show(&Written { heads: vec![head], utc_offset: ledger.registry().utc_offset() });
     Ok(ledger.close()?)
@@ -90,7 +104,7 @@ pub fn record_source(dir: &Path, args: crate::cli::SourceArgs, show: impl FnOnce
         )),
         None => None,
     };
-    let mut ledger = open(dir)?;
+    let mut ledger = open_as(dir, &args.actor)?;
     // A source is about no item: whoever appends it (and, by default, issued it) is the named actor or
     // the default for a command about no item.
     let actor = acting(&mut ledger, args.actor.actor.clone(), None)?;
@@ -137,12 +151,12 @@ pub struct Imported<'a> {
 }
 
 /// `import FILE`: reads and parses the document, then imports it in one durable write.
-pub fn import(dir: &Path, file: &Path, actor: Option<ActorId>, show: impl FnOnce(&Imported)) -> Done {
+pub fn import(dir: &Path, file: &Path, who: ActorArg, show: impl FnOnce(&Imported)) -> Done {
     let text =
         std::fs::read_to_string(file).map_err(|e| Failure::input(format!("{}: cannot read: {e}", file.display())))?;
     let doc = import::parse(&text).map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
-    let mut ledger = open(dir)?;
-    let actor = acting(&mut ledger, actor, None)?;
+    let mut ledger = open_as(dir, &who)?;
+    let actor = acting(&mut ledger, who.actor, None)?;
     let outcome = import::import(&mut ledger, &actor, &doc).map_err(|e| match e {
         ImportError::Ledger(e) => Failure::from(*e),
         e => Failure::input(format!("{}: {e}", file.display())),
@@ -335,7 +349,7 @@ fn judged(mut report: Report, points: &[Point], found: &HashMap<Seq, Hash>) -> V
 }
 
 /// `verify [--at SEQ:HASH]...`: the whole log, with a progress bar, read-only.
-pub fn verify(dir: &Path, points: &[Point]) -> Result<Verified, Failure> {
+pub fn verify(dir: &Path, points: &[Point], held: &HeldTo) -> Result<Verified, Failure> {
     let ledger = match Ledger::open_read(dir) {
         Ok(ledger) => ledger,
         // A store the engine cannot even open is unsound, not an I/O failure: nothing of it can be
@@ -345,8 +359,12 @@ pub fn verify(dir: &Path, points: &[Point]) -> Result<Verified, Failure> {
         }
         Err(e) => return Err(read_failure(e)),
     };
+    let trusted = match ledger.registry().info() {
+        Some(info) => trusted(Some(dir), &info.origin.clone(), held)?,
+        None => Vec::new(),
+    };
     let bar = progress_bar(Some(ledger.head().map_or(0, |h| h.seq.0 + 1)), "verifying");
-    let report = ledger.verify(&mut |n| bar.set_position(n))?;
+    let report = ledger.verify_against(trusted, &mut |n| bar.set_position(n))?;
     bar.finish_and_clear();
     let mut found = HashMap::new();
     for p in points.iter().filter(|p| p.seq.0 < report.records) {
@@ -359,21 +377,45 @@ pub fn verify(dir: &Path, points: &[Point]) -> Result<Verified, Failure> {
 
 /// `verify --bundle FILE [--at SEQ:HASH]... [--head HASH]`, with a progress counter. The hashes at the
 /// points' seqs are collected as the lines verify.
-pub fn verify_bundle(path: &Path, head: Option<Hash>, points: &[Point]) -> Result<Verified, Failure> {
+pub fn verify_bundle(path: &Path, head: Option<Hash>, points: &[Point], held: &HeldTo) -> Result<Verified, Failure> {
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::input(format!("bundle: cannot read {}: {e}", path.display())))?;
+    let trusted = if held.checkpoints.is_empty() {
+        Vec::new()
+    } else {
+        // The checkpoints must be of the bundle's ledger: its origin is on its first line.
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(&file), &mut first)
+            .map_err(|e| Failure::io(format!("bundle: {}: {e}", path.display())))?;
+        std::io::Seek::rewind(&mut &file).map_err(|e| Failure::io(format!("bundle: {}: {e}", path.display())))?;
+        let origin = commitment_ledger::export::BundleLine::parse(first.trim_end().as_bytes())
+            .ok()
+            .and_then(|l| commitment_ledger::record_origin(&l.bytes))
+            .ok_or_else(|| {
+                Failure::unsound(format!(
+                    "bundle: {}: its first line is not the ledger's record 0, so it names no ledger the checkpoints could be of",
+                    path.display()
+                ))
+            })?;
+        trusted(None, &origin, held)?
+    };
     let bar = progress_bar(None, "verifying bundle");
     let mut input = std::io::BufReader::with_capacity(1 << 20, file);
     let wanted: HashSet<Seq> = points.iter().map(|p| p.seq).collect();
     let mut found = HashMap::new();
-    let report =
-        commitment_ledger::verify_bundle_with(&mut input, head, &mut |n| bar.set_position(n), &mut |rec, hash, _| {
+    let report = commitment_ledger::verify_bundle_against(
+        &mut input,
+        head,
+        trusted,
+        &mut |n| bar.set_position(n),
+        &mut |rec, hash, _| {
             if wanted.contains(&rec.seq) {
                 found.insert(rec.seq, hash);
             }
             Ok(())
-        })
-        .map_err(|e| Failure::io(format!("bundle: {}: {e}", path.display())))?;
+        },
+    )
+    .map_err(|e| Failure::io(format!("bundle: {}: {e}", path.display())))?;
     bar.finish_and_clear();
     let mut verified = judged(report, points, &found);
     if let (None, Some(seq)) = (verified.report.first_bad_line, verified.report.first_bad_seq) {
@@ -381,6 +423,78 @@ pub fn verify_bundle(path: &Path, head: Option<Hash>, points: &[Point]) -> Resul
         verified.report.first_bad_line = Some(seq + 1);
     }
     Ok(verified)
+}
+
+/// A verifier key given on the command line: the key itself, or a file holding it.
+fn vkey_arg(what: &str, given: &str) -> Result<String, Failure> {
+    let path = Path::new(given);
+    if !given.contains('+') || path.is_file() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::input(format!("{what}: {given} is neither a verifier key nor a readable file ({e})")))?;
+        return Ok(text.trim().to_string());
+    }
+    Ok(given.to_string())
+}
+
+/// The checkpoints `verify` holds a log of `origin` to: each read, its signature by the ledger key
+/// checked (the key given, else the one in `dir`), its witnesses' cosignatures checked.
+fn trusted(dir: Option<&Path>, origin: &str, held: &HeldTo) -> Result<Vec<Trusted>, Failure> {
+    if held.checkpoints.is_empty() {
+        if !held.witnesses.is_empty() {
+            return Err(Failure::input("witness: give the checkpoints to check their cosignatures on (--checkpoint FILE)"));
+        }
+        return Ok(Vec::new());
+    }
+    let publish_failure = |e: PublishError| match e.fault() {
+        Fault::BadInput => Failure::input(e.to_string()),
+        Fault::Unsound => Failure::unsound(e.to_string()),
+        Fault::Io => Failure::io(e.to_string()),
+    };
+    let log = match (&held.log_key, dir) {
+        (Some(k), _) => {
+            let k = vkey_arg("log-key", k)?;
+            commitment_ledger::note::Verifier::from_vkey(&k)
+                .map_err(|e| Failure::input(format!("log-key: {k:?} is not a verifier key: {e}")))?
+        }
+        (None, Some(dir)) => publish::ledger_verifier(dir, origin).map_err(publish_failure)?,
+        (None, None) => {
+            return Err(Failure::input(
+                "log-key: a bundle's checkpoints are checked with the ledger's verifier key: give it with --log-key \
+                 (the office publishes it; `commitments ledger-key` prints it)",
+            ));
+        }
+    };
+    let mut witnesses = Vec::new();
+    for w in &held.witnesses {
+        let k = vkey_arg("witness", w)?;
+        witnesses.push(
+            CosignatureVerifier::from_vkey(&k)
+                .map_err(|e| Failure::input(format!("witness: {k:?} is not a witness verifier key: {e}")))?,
+        );
+    }
+    let quorum = held.quorum.unwrap_or(witnesses.len());
+    if quorum > witnesses.len() {
+        return Err(Failure::input(format!("quorum: {quorum} of {} witnesses can never be met", witnesses.len())));
+    }
+    let mut out = Vec::new();
+    for path in &held.checkpoints {
+        let label = path.display().to_string();
+        let in_file = |f: Failure| Failure { code: f.code, message: format!("checkpoint: {label}: {}", f.message) };
+        let msg = publish::read_checkpoint(path).map_err(|e| in_file(publish_failure(e)))?;
+        let opened = publish::open(&msg, origin, &log, &witnesses).map_err(|e| in_file(publish_failure(e)))?;
+        let witnessed = opened.cosignatures.iter().map(|c| c.timestamp).min().map(|secs| {
+            commitment_ledger::Timestamp(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1_000_000))
+        });
+        out.push(Trusted {
+            label,
+            size: opened.checkpoint.size,
+            root: opened.checkpoint.root,
+            witnesses: opened.cosignatures.iter().map(|c| c.name.clone()).collect(),
+            witnessed,
+            meets_policy: opened.cosignatures.len() >= quorum,
+        });
+    }
+    Ok(out)
 }
 
 /// What `recover` decided about an unacknowledged tail.

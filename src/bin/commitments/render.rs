@@ -377,6 +377,30 @@ fn report_lines(r: &Report) -> Vec<String> {
             r.head_seq.map_or("-".into(), |s| s.to_string())
         ));
     }
+    if r.signed > 0 {
+        lines.push(format!("signatures: {} records signed by their actors' registered keys, every one valid", r.signed));
+    }
+    if r.unsigned > 0 {
+        lines.push(format!(
+            "unsigned: {} records carry no signature (written by version 1, or by actors without a key); \
+             nothing proves who wrote them",
+            r.unsigned
+        ));
+    }
+    for c in &r.checkpoints {
+        let witnessed = if c.witnesses.is_empty() {
+            String::new()
+        } else {
+            format!(", cosigned by {}", c.witnesses.join(", "))
+        };
+        let policy = if c.meets_policy { "" } else { "; does NOT meet the witness policy" };
+        lines.push(format!(
+            "checkpoint {}: {} records — {}{witnessed}{policy}",
+            c.checkpoint,
+            c.size,
+            if c.consistent { "consistent: every record it covers is here, unchanged" } else { "NOT consistent" }
+        ));
+    }
     lines
 }
 
