@@ -6,8 +6,8 @@
 //! builds the event. A stored format can therefore change without changing a flag or a request body.
 
 use crate::date::Date;
-use crate::keys::PublicKey;
 use crate::ids::{ActorId, AreaId, Code, ItemId, SourceId, StreamVersion};
+use crate::keys::PublicKey;
 use crate::vocab::{Kind, Role, SourceKind, Vocabulary};
 
 /// What someone asks the ledger to record.

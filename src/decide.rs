@@ -450,10 +450,9 @@ pub fn check<F: Facts>(facts: &F, actor: &ActorId, now: Timestamp, event: &Event
             check_optional("name-en", &e.name_en, check_name)?;
             match &e.public_key {
                 Some(k) => check_new_key(reg, k),
-                None if reg.is_signed() => Err(invalid(
-                    "public-key",
-                    "this ledger is signed: an actor is registered with its public key",
-                )),
+                None if reg.is_signed() => {
+                    Err(invalid("public-key", "this ledger is signed: an actor is registered with its public key"))
+                }
                 None => Ok(()),
             }
         }
@@ -989,7 +988,13 @@ mod tests {
     }
 
     fn register(id: &str, role: Role) -> Command {
-        Command::RegisterActor(RegisterActor { id: a(id), name: format!("{id}单位"), name_en: None, role, public_key: None })
+        Command::RegisterActor(RegisterActor {
+            id: a(id),
+            name: format!("{id}单位"),
+            name_en: None,
+            role,
+            public_key: None,
+        })
     }
 
     fn register_named(name: &str, name_en: Option<&str>) -> Command {

@@ -11,8 +11,8 @@
 
 use crate::codec::{self, CodecError};
 use crate::date::Date;
-use crate::keys::PublicKey;
 use crate::ids::{ActorId, AreaId, Code, ItemId, SourceId, StreamId, StreamVersion};
+use crate::keys::PublicKey;
 use crate::vocab::{Kind, Role, SourceKind, Vocabulary};
 use serde::{Deserialize, Serialize};
 

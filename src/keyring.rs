@@ -6,8 +6,8 @@
 use crate::ids::ActorId;
 use crate::keys::{self, KeyError, PublicKey, SigningKey, WriteMode};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The folder of a ledger directory that holds the keys `init` and `actor add` create.
 pub const KEYS_DIR: &str = "keys";
@@ -78,6 +78,8 @@ pub struct Keyring {
     loaded: SharedKeys,
     /// Keys made for actors whose registering records are not written yet.
     fresh: Vec<(ActorId, SigningKey)>,
+    /// Whether actors registered without a public key get a new key pair (yes, unless turned off).
+    no_new_keys: bool,
 }
 
 /// A key made for an actor by [`Keyring::provide_key`]: whose, and its public half.
@@ -97,6 +99,14 @@ impl Keyring {
     /// A keyring that looks in the `keys/` folder of a ledger directory.
     pub fn in_dir(ledger_dir: &Path) -> Keyring {
         Keyring { dir: Some(ledger_dir.join(KEYS_DIR)), ..Keyring::default() }
+    }
+
+    /// Stops making key pairs for commands that register actors (or open the ledger) without a public
+    /// key: they then register none, as version 1 did. Only for ledgers that must be unsigned (the
+    /// benchmark's baseline, tests of ledgers opened by version 1); a signed ledger refuses an actor
+    /// without a key.
+    pub fn make_no_keys(&mut self) {
+        self.no_new_keys = true;
     }
 
     /// A keyring over keys kept in memory (an in-memory store's).
@@ -169,6 +179,9 @@ impl Keyring {
     /// public key a new key pair, held until its record is written; `made` collects the keys made.
     pub fn provide_key(&mut self, command: crate::command::Command, made: &mut Vec<Made>) -> crate::command::Command {
         use crate::command::Command;
+        if self.no_new_keys {
+            return command;
+        }
         let mut make = |actor: &ActorId| {
             let key = keys::generate_signing_key();
             let public = PublicKey::of(&key);

@@ -4,17 +4,17 @@
 use crate::command::{Command, OpenLedger, RegisterArea};
 use crate::date::{Clock, SystemClock, Timestamp};
 use crate::decide::{self, Rejection};
+use crate::event::Event;
 use crate::ids::{ActorId, ItemId, Seq, StreamId};
+use crate::keyring::Keyring;
 use crate::merkle::Frontier;
 use crate::projection::{Projection, Stored};
-use crate::event::Event;
-use crate::keyring::Keyring;
-use crate::record::{Hash, Head, Record, Signed, hash_record_bytes};
-use ed25519_dalek::Signer as _;
+use crate::record::{Hash, Head, Record, Signed, SignedStatement, Statement, hash_record_bytes};
 use crate::sled_store::SledStore;
 use crate::state::{Facts, ItemState, Registry, State};
 use crate::store::{Store, StoreError};
 use crate::verify::Report;
+use ed25519_dalek::Signer as _;
 use std::ops::ControlFlow;
 use std::path::Path;
 
@@ -164,6 +164,41 @@ impl Ledger<SledStore> {
             }
         }
     }
+}
+
+/// The heads of the accepted records of an all-or-nothing commit (all of them).
+fn accepted(staged: Vec<Staged>) -> Vec<Head> {
+    staged
+        .into_iter()
+        .filter_map(|s| match s {
+            Staged::Accepted(h) => Some(h),
+            Staged::Refused(_) => None,
+        })
+        .collect()
+}
+
+/// A record's bytes and hash, unless it is too large to be read back.
+fn sized(rec: Record) -> Result<(Record, Vec<u8>, Hash), Rejection> {
+    let bytes = rec.encode();
+    if bytes.len() > crate::codec::MAX_RECORD_BYTES {
+        return Err(Rejection::InvalidField {
+            field: "record",
+            why: format!(
+                "the record would be {} bytes; the limit is {} (a record that large could never be read back)",
+                bytes.len(),
+                crate::codec::MAX_RECORD_BYTES
+            ),
+        });
+    }
+    let hash = hash_record_bytes(&bytes);
+    Ok((rec, bytes, hash))
+}
+
+/// What a commit is asked to append: a command the ledger decides and signs for its actor, or a
+/// statement its actor signed elsewhere.
+enum Submission {
+    Command(ActorId, Command),
+    Signed(SignedStatement),
 }
 
 fn tree_error(e: crate::merkle::MerkleError) -> LedgerError {
@@ -478,14 +513,31 @@ impl<S: Store> Ledger<S> {
     /// refused or the store fails, none. Each command is decided against the state left by the ones
     /// before it. (An import, an `init`.)
     pub fn append_batch(&mut self, commands: Vec<(ActorId, Command)>) -> Result<Vec<Head>, LedgerError> {
-        let staged = self.commit(commands, true)?;
-        Ok(staged
-            .into_iter()
-            .filter_map(|s| match s {
-                Staged::Accepted(h) => Some(h),
-                Staged::Refused(_) => None,
-            })
-            .collect())
+        let staged = self.commit(commands.into_iter().map(|(a, c)| Submission::Command(a, c)).collect(), true)?;
+        Ok(accepted(staged))
+    }
+
+    /// Decides a command as `actor` against the current state, as an append would, and returns the
+    /// statement the actor signs for it: the event, the stream version it will get if nothing else is
+    /// appended to its stream first, and the ledger's time now. Writes nothing.
+    pub fn prepare(&mut self, actor: &ActorId, command: Command) -> Result<Statement, LedgerError> {
+        if let Some(id) = command.item() {
+            self.load_item(id)?;
+        }
+        let now = self.clock.now().max(self.head.map_or(Timestamp(0), |h| h.time));
+        let state = self.projection.state();
+        let event = decide::decide(state, actor, now, command)
+            .map_err(|rejection| LedgerError::Rejected { index: 0, rejection })?;
+        let stream_version = state.stream_pos(&event.stream()).next;
+        Ok(Statement { actor: actor.clone(), stream_version, event, actor_time: now })
+    }
+
+    /// Appends statements signed by their actors elsewhere, in one durable write: all of them or, if
+    /// any is refused (a signature that does not verify with the actor's registered key, a stream that
+    /// moved on since it was prepared, an event the rules refuse now), none.
+    pub fn append_signed(&mut self, statements: Vec<SignedStatement>) -> Result<Vec<Head>, LedgerError> {
+        let staged = self.commit(statements.into_iter().map(Submission::Signed).collect(), true)?;
+        Ok(accepted(staged))
     }
 
     /// Appends independent commands in one durable write (group commit): each is decided in order
@@ -496,7 +548,7 @@ impl<S: Store> Ledger<S> {
         &mut self,
         commands: Vec<(ActorId, Command)>,
     ) -> Result<Vec<Result<Head, Rejection>>, LedgerError> {
-        let staged = self.commit(commands, false)?;
+        let staged = self.commit(commands.into_iter().map(|(a, c)| Submission::Command(a, c)).collect(), false)?;
         Ok(staged
             .into_iter()
             .map(|s| match s {
@@ -511,7 +563,7 @@ impl<S: Store> Ledger<S> {
     /// Staged records are folded into the projection before the write; when the batch is refused or
     /// the write fails, the projection is reloaded from the store and caught up to the durable head
     /// (the log is the truth), which is rare and keeps the common path free of copies.
-    fn commit(&mut self, commands: Vec<(ActorId, Command)>, atomic: bool) -> Result<Vec<Staged>, LedgerError> {
+    fn commit(&mut self, commands: Vec<Submission>, atomic: bool) -> Result<Vec<Staged>, LedgerError> {
         if let Some(why) = &self.damaged {
             return Err(LedgerError::Damaged(why.clone()));
         }
@@ -519,9 +571,16 @@ impl<S: Store> Ledger<S> {
             return Err(LedgerError::UnacknowledgedTail { first, last });
         }
         // The I/O first: every item the commands touch is in memory before anything is decided.
-        for (_, command) in &commands {
-            if let Some(id) = command.item() {
-                self.load_item(id)?;
+        for submission in &commands {
+            let item = match submission {
+                Submission::Command(_, command) => command.item().cloned(),
+                Submission::Signed(s) => match s.statement.event.stream() {
+                    StreamId::Item(id) => Some(id),
+                    _ => None,
+                },
+            };
+            if let Some(id) = item {
+                self.load_item(&id)?;
             }
         }
         let now = self.clock.now().max(self.head.map_or(Timestamp(0), |h| h.time));
@@ -530,10 +589,16 @@ impl<S: Store> Ledger<S> {
         let mut hashes = Vec::with_capacity(commands.len());
         let mut new_keys = Vec::new();
         let mut results = Vec::with_capacity(commands.len());
-        for (index, (actor, command)) in commands.into_iter().enumerate() {
+        for (index, submission) in commands.into_iter().enumerate() {
             let mut made = Vec::new();
-            let command = self.keyring.provide_key(command, &mut made);
-            match Ledger::<S>::stage(self.projection.state(), &mut self.keyring, &actor, now, command, head) {
+            let staging = match submission {
+                Submission::Command(actor, command) => {
+                    let command = self.keyring.provide_key(command, &mut made);
+                    Ledger::<S>::stage(self.projection.state(), &mut self.keyring, &actor, now, command, head)
+                }
+                Submission::Signed(signed) => Ledger::<S>::stage_signed(self.projection.state(), now, signed, head),
+            };
+            match staging {
                 Ok((rec, bytes, hash)) => {
                     new_keys.append(&mut made);
                     self.projection.apply(&rec, hash);
@@ -638,6 +703,63 @@ impl<S: Store> Ledger<S> {
         Ok(())
     }
 
+    /// Checks a statement signed elsewhere and builds its record, its bytes and its hash.
+    fn stage_signed(
+        state: &State,
+        now: Timestamp,
+        signed: SignedStatement,
+        head: Option<Head>,
+    ) -> Result<(Record, Vec<u8>, Hash), Rejection> {
+        let SignedStatement { statement, signature } = signed;
+        let actor = statement.actor.clone();
+        let refuse = |why: String| Rejection::BadStatement { actor: actor.clone(), why };
+        decide::check(state, &actor, now, &statement.event)?;
+        let key = decide::signing_key(state.registry(), &actor, &statement.event)?.ok_or_else(|| {
+            refuse(format!("{actor} has no key: its records are appended unsigned, not as statements"))
+        })?;
+        let stream = statement.event.stream();
+        let pos = state.stream_pos(&stream);
+        if statement.stream_version != pos.next {
+            return Err(refuse(format!(
+                "it was prepared as version {} of stream {} but the stream is at version {} now (a record was \
+                 appended to it since): prepare and sign it again",
+                statement.stream_version,
+                stream.to_text(),
+                pos.next
+            )));
+        }
+        if statement.actor_time.0 > now.0.saturating_add(crate::verify::MAX_ACTOR_SKEW) {
+            return Err(refuse(format!(
+                "it was signed at {}, after the ledger's time now ({}): the signer's clock is ahead",
+                statement.actor_time.format(0),
+                now.format(0)
+            )));
+        }
+        let origin = match &statement.event {
+            Event::LedgerOpened(e) => e.origin.clone(),
+            _ => state.registry().info().map_or(String::new(), |i| i.origin.clone()),
+        };
+        let verifying = key.verifying_key().map_err(|e| refuse(e.to_string()))?;
+        let sig = ed25519_dalek::Signature::from_bytes(&signature);
+        if !crate::keys::verify_strict(&verifying, &statement.bytes(&origin), &sig) {
+            return Err(refuse(format!("the signature does not verify with {actor}'s registered key {}", key.short())));
+        }
+        let event_version = statement.event.event_type().version();
+        let rec = Record {
+            seq: head.map_or(Seq(0), |h| h.seq.next()),
+            prev: head.map_or(Hash::ZERO, |h| h.hash),
+            time: now,
+            actor: actor.clone(),
+            stream,
+            stream_version: pos.next,
+            stream_prev: pos.last,
+            event: statement.event,
+            event_version,
+            signature: Some(Signed { actor_time: statement.actor_time, signature }),
+        };
+        sized(rec)
+    }
+
     /// Decides one command and builds its record, its bytes and its hash.
     fn stage(
         state: &State,
@@ -677,19 +799,7 @@ impl<S: Store> Ledger<S> {
             let signature = signing.sign(&rec.statement(origin, now)).to_bytes();
             rec.signature = Some(Signed { actor_time: now, signature });
         }
-        let bytes = rec.encode();
-        if bytes.len() > crate::codec::MAX_RECORD_BYTES {
-            return Err(Rejection::InvalidField {
-                field: "record",
-                why: format!(
-                    "the record would be {} bytes; the limit is {} (a record that large could never be read back)",
-                    bytes.len(),
-                    crate::codec::MAX_RECORD_BYTES
-                ),
-            });
-        }
-        let hash = hash_record_bytes(&bytes);
-        Ok((rec, bytes, hash))
+        sized(rec)
     }
 
     /// Writes the projection back to the store (done when the ledger closes and every
@@ -744,6 +854,17 @@ impl<S: Store> Ledger<S> {
     /// Verifies the whole log; `progress` is called with the number of records checked so far.
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<Report, LedgerError> {
         crate::verify::verify_store(&self.store, progress)
+    }
+
+    /// [`Ledger::verify_against`], going on from where an earlier verification ended
+    /// ([`crate::verify_store_resuming`]).
+    pub fn verify_resuming(
+        &self,
+        resume: Option<&crate::verify::Resume>,
+        trusted: Vec<crate::verify::Trusted>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(Report, Option<crate::verify::Resume>), LedgerError> {
+        crate::verify::verify_store_resuming(&self.store, resume, trusted, progress)
     }
 
     /// [`Ledger::verify`], holding the log to checkpoints (see [`crate::Verifier::hold_to`]).

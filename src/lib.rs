@@ -62,8 +62,8 @@ mod record;
 mod sled_store;
 mod state;
 mod store;
-mod tree;
 pub mod summary;
+mod tree;
 mod verify;
 pub mod view;
 mod vocab;
@@ -79,16 +79,17 @@ pub use command::{
 pub use date::{Clock, Date, DateError, Day, ManualClock, SystemClock, Timestamp, parse_utc_offset};
 pub use decide::{MAX_NAME, MAX_TEXT, Rejection};
 pub use event::{
-    ActorRegistered, AreaRegistered, CommitmentAmended, KeyRegistered, KeyRetired, CommitmentReassigned, CommitmentRecorded, EntryCorrected,
-    Event, EventBody, EventType, FeedbackRecorded, IndicatorRecorded, LedgerOpened, ProgressReported,
-    SourceCategorized, SourceRecorded, StatusChanged,
+    ActorRegistered, AreaRegistered, CommitmentAmended, CommitmentReassigned, CommitmentRecorded, EntryCorrected,
+    Event, EventBody, EventType, FeedbackRecorded, IndicatorRecorded, KeyRegistered, KeyRetired, LedgerOpened,
+    ProgressReported, SourceCategorized, SourceRecorded, StatusChanged,
 };
 pub use ids::{ActorId, AreaId, Code, IdError, ItemId, Seq, SourceId, StreamId, StreamVersion};
 pub use ledger::{Ledger, LedgerError, TailDecision, Until};
 pub use projection::PROJECTION_FORMAT;
 pub use record::{
-    Hash, Head, RECORD_CONTEXT, RECORD_CONTEXT_V2, RECORD_FORMAT, RECORD_FORMAT_UNSIGNED, Record, STATEMENT_CONTEXT, Signed,
-    hash_record_bytes, origin_of as record_origin, statement_bytes, stored_statement,
+    Hash, Head, RECORD_CONTEXT, RECORD_CONTEXT_V2, RECORD_FORMAT, RECORD_FORMAT_UNSIGNED, Record, STATEMENT_CONTEXT,
+    Signed, SignedStatement, Statement, hash_record_bytes, origin_of as record_origin, statement_bytes,
+    stored_statement,
 };
 pub use sled_store::{PriorState, STORE_FORMAT, SledStore};
 pub use state::{
@@ -98,8 +99,8 @@ pub use state::{
 pub use store::{MemStore, Store, StoreError};
 pub use tree::leaf as tree_leaf;
 pub use verify::{
-    CheckpointCheck, MAX_ACTOR_SKEW, Problem, Report, Trusted, Verifier, verify_bundle, verify_bundle_against, verify_bundle_with,
-    verify_store, verify_store_against,
+    CheckpointCheck, MAX_ACTOR_SKEW, Problem, Report, Resume, Trusted, Verifier, verify_bundle, verify_bundle_against,
+    verify_bundle_with, verify_store, verify_store_against, verify_store_resuming,
 };
 pub use vocab::{Kind, Role, SEED_AREAS, SourceKind, StatusDef, Term, Vocabulary};
 pub use writer::{MAX_GROUP, Snapshot, Ticket, Writer, WriterError};

@@ -32,8 +32,6 @@
 //! [`MerkleError::TreeSizeTooLarge`] or [`MerkleError::IndexTooLarge`]
 //! instead of overflowing or looping.
 
-
-
 use sha2::{Digest, Sha256};
 
 /// A SHA-256 hash: a leaf hash, an interior node hash or a tree root.
@@ -232,7 +230,6 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
 pub fn parse_hash(bytes: &[u8]) -> Result<Hash, MerkleError> {
     Hash::try_from(bytes).map_err(|_| MerkleError::HashLength { got: bytes.len() })
 }
-
 
 /// Folds subtree hashes that cover a range left to right, largest first,
 /// into the range's Merkle Tree Hash: `h0 ⊕ (h1 ⊕ (… ⊕ hk))`.
@@ -470,7 +467,7 @@ pub fn tree_hash<R: HashReader + ?Sized>(n: u64, reader: &R) -> Result<Hash, Mer
 /// The right edge of a tree: the roots of its complete subtrees, largest first (one per set bit of
 /// its size). Enough to append a leaf — giving the hashes it adds to the stored sequence — and to
 /// compute the root, in `O(log n)` memory and without reading anything.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Frontier {
     size: u64,
     roots: Vec<Hash>,
@@ -790,7 +787,7 @@ pub fn check_consistency(
 mod tests {
     use super::*;
 
-/// The Merkle Tree Hash of a sequence of hashes that are already leaves or
+    /// The Merkle Tree Hash of a sequence of hashes that are already leaves or
     /// subtree roots (RFC 6962 §2.1 applied one level up). Recursion depth is
     /// `log2(hashes.len())`; it is only used on short slices (tests).
     fn mth_of_hashes(hashes: &[Hash]) -> Hash {
@@ -903,5 +900,4 @@ mod tests {
         let s = hex(&h);
         assert!(s.starts_with("ab00") && s.ends_with("0001") && s.len() == 64);
     }
-
-    }
+}

@@ -108,8 +108,7 @@ pub struct Head {
 }
 
 static RECORD_HASHER: LazyLock<blake3::Hasher> = LazyLock::new(|| blake3::Hasher::new_derive_key(RECORD_CONTEXT));
-static RECORD_HASHER_V2: LazyLock<blake3::Hasher> =
-    LazyLock::new(|| blake3::Hasher::new_derive_key(RECORD_CONTEXT_V2));
+static RECORD_HASHER_V2: LazyLock<blake3::Hasher> = LazyLock::new(|| blake3::Hasher::new_derive_key(RECORD_CONTEXT_V2));
 
 /// The hash of stored record bytes, with the context of the format named by their first byte (bytes
 /// of any other format, which no reader accepts, hash with format 1's).
@@ -174,6 +173,56 @@ pub fn statement_bytes(
         &mut out,
     );
     out
+}
+
+/// What an actor signs for one record, before the ledger assigns its seq, link and time: a client
+/// that is not the ledger (a department's own machine, a request over the network) prepares one
+/// ([`crate::Ledger::prepare`]), signs it with its own key and hands the signed statement to the ledger
+/// ([`crate::Ledger::append_signed`]), which appends it only if it still fits where it was prepared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// Who signs.
+    pub actor: ActorId,
+    /// The version of the event's stream the actor expects the record to get: if another record was
+    /// appended to the stream since, the statement is refused and must be prepared again.
+    pub stream_version: StreamVersion,
+    /// What happened, in its type's current version.
+    pub event: Event,
+    /// When the actor signs, by its own clock.
+    pub actor_time: Timestamp,
+}
+
+impl Statement {
+    /// The bytes signed, for a ledger of `origin` ([`statement_bytes`]).
+    pub fn bytes(&self, origin: &str) -> Vec<u8> {
+        let t = self.event.event_type();
+        statement_bytes(
+            origin,
+            self.actor.as_str(),
+            &self.event.stream().to_text(),
+            self.stream_version.0,
+            t as u16,
+            t.version(),
+            &self.event.encode_body(),
+            self.actor_time.0,
+        )
+    }
+
+    /// Signs the statement for a ledger of `origin`.
+    pub fn sign(self, key: &ed25519_dalek::SigningKey, origin: &str) -> SignedStatement {
+        use ed25519_dalek::Signer as _;
+        let signature = key.sign(&self.bytes(origin)).to_bytes();
+        SignedStatement { statement: self, signature }
+    }
+}
+
+/// A statement and its actor's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedStatement {
+    /// What was signed.
+    pub statement: Statement,
+    /// The Ed25519 signature over [`Statement::bytes`].
+    pub signature: [u8; 64],
 }
 
 /// The statement a stored signed record's signature must verify over, and the signature, read from

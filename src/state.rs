@@ -629,7 +629,12 @@ impl<I: ItemFold> State<I> {
         self.items = OrdMap::new();
     }
 
-    /// The items held, in id order.
+    /// The items held, with their ids, in id order.
+    pub fn entries(&self) -> impl Iterator<Item = (&ItemId, &I)> {
+        self.items.iter().map(|(id, i)| (id, &**i))
+    }
+
+    /// Every item, in id order.
     pub fn items(&self) -> impl Iterator<Item = &I> {
         self.items.values().map(|i| &**i)
     }
@@ -743,7 +748,13 @@ mod tests {
     }
 
     fn actor(id: &str, role: Role) -> Event {
-        Event::ActorRegistered(ActorRegistered { id: a(id), name: format!("{id}单位"), name_en: None, role, public_key: None })
+        Event::ActorRegistered(ActorRegistered {
+            id: a(id),
+            name: format!("{id}单位"),
+            name_en: None,
+            role,
+            public_key: None,
+        })
     }
 
     fn area_registered(id: &str) -> AreaRegistered {
@@ -920,10 +931,15 @@ mod tests {
     fn registrations_start_their_streams() {
         let log = registered();
         let reg = log.full.registry();
-        let fin =
-            ActorState {
-                id: a("fin"), name: "fin单位".into(), name_en: None, role: Role::Department, key: None, signs: false, pos: pos(1, 1)
-            };
+        let fin = ActorState {
+            id: a("fin"),
+            name: "fin单位".into(),
+            name_en: None,
+            role: Role::Department,
+            key: None,
+            signs: false,
+            pos: pos(1, 1),
+        };
         assert_eq!(reg.actors[&a("fin")], fin);
         assert_eq!(reg.actors[&a("lijing")].role, Role::Deputy);
         assert_eq!(reg.areas[&area("finance")], AreaState { area: area_registered("finance"), pos: pos(1, 5) });

@@ -15,8 +15,8 @@ use crate::decide::{self, Rejection};
 use crate::export::{BundleLine, check_fields};
 use crate::ids::{ActorId, Seq, StreamVersion};
 use crate::keys::{PublicKey, VerifyingKey};
-use crate::merkle::Frontier;
 use crate::ledger::LedgerError;
+use crate::merkle::Frontier;
 use crate::projection::Stored;
 use crate::record::Head;
 use crate::record::{Hash, Record, hash_record_bytes};
@@ -393,6 +393,9 @@ pub struct Report {
     pub root: Option<String>,
     /// What each checkpoint given was found to be.
     pub checkpoints: Vec<CheckpointCheck>,
+    /// When the verification went on from an earlier one: the records that one verified, not read
+    /// again.
+    pub resumed_from: Option<u64>,
 }
 
 /// A checkpoint a verification was asked to hold the log to: its size and root (from a signed note the
@@ -447,6 +450,7 @@ impl Report {
             unsigned: 0,
             root: None,
             checkpoints: Vec::new(),
+            resumed_from: None,
         }
     }
 }
@@ -516,6 +520,50 @@ pub struct Pending {
     signature: [u8; 64],
 }
 
+/// Where an earlier verification ended, kept by whoever verifies (an auditor's file, never the ledger
+/// directory) so that the next one reads only the records after it: the verifier's state there.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Resume {
+    origin: String,
+    records: u64,
+    last: Hash,
+    before_last: Hash,
+    last_time: Timestamp,
+    tree: Frontier,
+    registry: crate::state::Registry,
+    items: Vec<(crate::ids::ItemId, ItemCore)>,
+    signed: u64,
+    unsigned: u64,
+}
+
+impl Resume {
+    /// The first bytes of a resume file; the number is its format.
+    pub const MAGIC: &'static [u8] = b"commitment-ledger verified state 1\n";
+
+    /// Records verified.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Self::MAGIC.to_vec();
+        out.extend(bincode::serde::encode_to_vec(self, bincode::config::standard()).unwrap_or_default());
+        out
+    }
+
+    /// Reads a file's bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Resume, String> {
+        let body = bytes.strip_prefix(Self::MAGIC).ok_or("it is not a verified-state file of this version")?;
+        let (r, used): (Resume, usize) =
+            bincode::serde::decode_from_slice(body, bincode::config::standard()).map_err(|e| e.to_string())?;
+        if used != body.len() {
+            return Err("it has bytes after its end".into());
+        }
+        Ok(r)
+    }
+}
+
 /// Signatures per batch.
 pub const SIGNATURE_BATCH: usize = crate::keys::BATCH_SIZE;
 
@@ -560,6 +608,44 @@ impl Verifier {
     /// Records checked so far.
     pub fn records(&self) -> u64 {
         self.next
+    }
+
+    /// A verifier that goes on where an earlier verification of the same log ended.
+    fn resumed(r: &Resume, acknowledged: Acknowledged) -> Verifier {
+        let mut state = State::default();
+        state.set_registry(r.registry.clone());
+        for (id, item) in &r.items {
+            state.insert(id.clone(), item.clone());
+        }
+        Verifier {
+            state,
+            next: r.records,
+            prev: r.last,
+            prev_prev: r.before_last,
+            prev_time: r.last_time,
+            acknowledged,
+            origin: Some(r.origin.clone()),
+            tree: r.tree.clone(),
+            signed: r.signed,
+            unsigned: r.unsigned,
+            ..Verifier::default()
+        }
+    }
+
+    /// Where this verification ended, to resume from (after a sound one).
+    fn resume_point(&self) -> Option<Resume> {
+        Some(Resume {
+            origin: self.origin.clone()?,
+            records: self.next,
+            last: self.prev,
+            before_last: self.prev_prev,
+            last_time: self.prev_time,
+            tree: self.tree.clone(),
+            registry: self.state.registry().clone(),
+            items: self.state.entries().map(|(id, i)| (id.clone(), i.clone())).collect(),
+            signed: self.signed,
+            unsigned: self.unsigned,
+        })
     }
 
     /// Holds the log to checkpoints: the records each covers must be there, with its root, and none
@@ -652,7 +738,11 @@ impl Verifier {
         if let Some((_, bound, checkpoint)) = self.bounds.iter().find(|b| b.0 > rec.seq.0)
             && rec.time > *bound
         {
-            return Err(bad(Problem::AfterWitness { time: rec.time, checkpoint: checkpoint.clone(), witnessed: *bound }));
+            return Err(bad(Problem::AfterWitness {
+                time: rec.time,
+                checkpoint: checkpoint.clone(),
+                witnessed: *bound,
+            }));
         }
         if let Some(ack) = self.stored_head().filter(|a| a.seq == seq) {
             // The record is not the one the ledger acknowledged. (The witness has its own check, so a
@@ -682,7 +772,15 @@ impl Verifier {
                 let (Some(verifying), Some((msg, signature))) = (verifying, statement) else {
                     return Err(Problem::BadSignature { actor: actor(), key });
                 };
-                self.pending.push(Pending { seq: rec.seq.0, prev: rec.prev, actor: actor(), key, verifying, msg, signature });
+                self.pending.push(Pending {
+                    seq: rec.seq.0,
+                    prev: rec.prev,
+                    actor: actor(),
+                    key,
+                    verifying,
+                    msg,
+                    signature,
+                });
                 Ok(())
             }
         }
@@ -840,7 +938,8 @@ impl Verifier {
                 meets_policy: t.meets_policy,
             });
         }
-        let root = (bad.is_none()).then(|| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, self.tree.root()));
+        let root = (bad.is_none())
+            .then(|| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, self.tree.root()));
         let head = (good > 0).then(|| (last_good.to_hex(), good - 1));
         let unacknowledged = match (&bad, &self.acknowledged, stored) {
             (None, _, Some(ack)) if self.acknowledged_seen => self.next - 1 - ack.seq.0,
@@ -862,6 +961,7 @@ impl Verifier {
             unsigned: if bad.is_none() { self.unsigned } else { 0 },
             root,
             checkpoints,
+            resumed_from: None,
         }
     }
 }
@@ -894,23 +994,58 @@ pub fn verify_store_against<S: Store + ?Sized>(
     trusted: Vec<Trusted>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, LedgerError> {
-    let mut v = match store.stored_head() {
-        Ok(head) => Verifier::new(head),
-        Err(StoreError::HeadUnreadable(why)) => Verifier::with_unreadable_head(why),
+    Ok(verify_store_resuming(store, None, trusted, progress)?.0)
+}
+
+/// [`verify_store_against`], going on from where an earlier verification of this log ended: the
+/// records it verified are not read again, except the last, which must still hash to what it did.
+/// What it covered is held to the checkpoints given through the log's stored Merkle tree: a
+/// consistency proof from each older checkpoint to the tree verified then must check. Stored derived
+/// data (projection, tree) is compared only by a full verification. When the log no longer holds that
+/// record, or the stored tree cannot prove an older checkpoint, it verifies the whole log instead.
+/// Returns the report and, when sound, where this verification ended.
+pub fn verify_store_resuming<S: Store + ?Sized>(
+    store: &S,
+    resume: Option<&Resume>,
+    trusted: Vec<Trusted>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(Report, Option<Resume>), LedgerError> {
+    let acknowledged = match store.stored_head() {
+        Ok(head) => Acknowledged::Store(head),
+        Err(StoreError::HeadUnreadable(why)) => Acknowledged::Unreadable(why),
         Err(e) => return Err(e.into()),
     };
-    v.hold_to(trusted);
-    // Workers build the statements signatures cover, which name the origin record 0 gives.
-    let origin = store.get(Seq(0)).ok().flatten().and_then(|b| crate::record::origin_of(&b));
-    if let Some(o) = &origin {
-        v.set_origin(o.clone());
+    let resume = resume.filter(|r| resumable(store, r, &trusted));
+    let mut v = match resume {
+        Some(r) => Verifier::resumed(r, acknowledged),
+        None => Verifier { acknowledged, ..Verifier::default() },
+    };
+    let start = v.next;
+    let resumed_root = resume.map(|r| (r.records, r.tree.root()));
+    // Checkpoints the earlier verification covered were checked by consistency (see `resumable`);
+    // only the later ones are held to the records read now.
+    let (earlier, later): (Vec<Trusted>, Vec<Trusted>) =
+        trusted.into_iter().partition(|t| resumed_root.is_some_and(|(size, _)| t.size <= size));
+    v.hold_to(later);
+    if let Some((size, root)) = resumed_root
+        && v.trusted.iter().any(|t| t.size == size)
+    {
+        v.roots.push((size, root));
     }
-    let origin = origin.unwrap_or_default();
+    // Workers build the statements signatures cover, which name the origin record 0 gives.
+    if v.origin.is_none()
+        && let Some(o) = store.get(Seq(0)).ok().flatten().and_then(|b| crate::record::origin_of(&b))
+    {
+        v.set_origin(o);
+    }
+    let origin = v.origin.clone().unwrap_or_default();
     let mut tree_differences = Vec::new();
-    let stored = crate::projection::Projection::inspect(store)?;
+    // Derived data is compared by a full verification only.
+    let full = resume.is_none();
+    let stored = if full { crate::projection::Projection::inspect(store)? } else { Stored::None };
     // The stored projection claims to be the log folded through its watermark: fold the full item
     // states that far on a thread of their own, from the records as they are accepted, to compare.
-    let mark = crate::projection::stored_mark(store)?;
+    let mark = if full { crate::projection::stored_mark(store)? } else { None };
     let mut replayed: Option<(State, Hash)> = None;
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let mut bad = None;
@@ -933,8 +1068,8 @@ pub fn verify_store_against<S: Store + ?Sized>(
             None
         });
         let (to_tree, tree_rx) = std::sync::mpsc::sync_channel::<Vec<Hash>>(4);
-        let tree = s.spawn(move || compare_tree(store, tree_rx));
-        let mut tree_open = true;
+        let tree = s.spawn(move || if full { compare_tree(store, tree_rx) } else { Ok(Vec::new()) });
+        let mut tree_open = full;
         let (to_signers, signer_rx) = std::sync::mpsc::sync_channel::<Vec<Pending>>(workers);
         let signer_rx = std::sync::Arc::new(std::sync::Mutex::new(signer_rx));
         let (sig_tx, sig_results) = std::sync::mpsc::channel::<(Bad, Hash)>();
@@ -987,7 +1122,7 @@ pub fn verify_store_against<S: Store + ?Sized>(
             let mut chunk = Vec::with_capacity(CHUNK);
             let mut turn = 0usize;
             let mut stopped = false;
-            store.scan(Seq(0), &mut |key, bytes| {
+            store.scan(Seq(start), &mut |key, bytes| {
                 chunk.push((key.to_vec(), bytes.to_vec()));
                 if chunk.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
@@ -1077,7 +1212,24 @@ pub fn verify_store_against<S: Store + ?Sized>(
         }
         (None, Stored::At(_)) => derived_differences(store, mark, replayed.as_ref())?,
     };
+    let point = v.resume_point();
     let mut report = v.finish(bad);
+    report.resumed_from = resume.map(|r| r.records);
+    for t in earlier {
+        if report.ok && !t.meets_policy {
+            let problem = Problem::NotWitnessed { checkpoint: t.label.clone(), witnesses: t.witnesses.clone() };
+            report.ok = false;
+            report.problem_kind = Some(problem.kind());
+            report.problem = Some(problem.to_string());
+        }
+        report.checkpoints.push(CheckpointCheck {
+            checkpoint: t.label,
+            size: t.size,
+            consistent: true,
+            witnesses: t.witnesses,
+            meets_policy: t.meets_policy,
+        });
+    }
     let derived_problem = if !derived.is_empty() {
         Some(Problem::DerivedMismatch { tree: "stored projection", differences: derived })
     } else if !tree_differences.is_empty() && report.first_bad_seq.is_none() {
@@ -1090,7 +1242,32 @@ pub fn verify_store_against<S: Store + ?Sized>(
         report.problem_kind = Some(problem.kind());
         report.problem = Some(problem.to_string());
     }
-    Ok(report)
+    let point = point.filter(|_| report.ok);
+    Ok((report, point))
+}
+
+/// Whether a verification can go on from `r`: the log still holds the record it ended at, record 0
+/// names its ledger, and every checkpoint it covered is consistent with the tree it verified, by a
+/// consistency proof from the log's stored Merkle tree.
+fn resumable<S: Store + ?Sized>(store: &S, r: &Resume, trusted: &[Trusted]) -> bool {
+    let Some(last) = r.records.checked_sub(1) else { return false };
+    let holds = |seq: u64| store.get(Seq(seq)).ok().flatten();
+    if holds(last).map(|b| hash_record_bytes(&b)) != Some(r.last)
+        || holds(0).and_then(|b| crate::record::origin_of(&b)).as_deref() != Some(r.origin.as_str())
+    {
+        return false;
+    }
+    let root = r.tree.root();
+    let reader = crate::tree::Stored(store);
+    trusted.iter().filter(|t| t.size <= r.records).all(|t| {
+        if t.size == r.records {
+            return t.root == root;
+        }
+        t.size > 0
+            && crate::merkle::prove_consistency(t.size, r.records, &reader)
+                .and_then(|proof| crate::merkle::check_consistency(&proof, t.size, &t.root, r.records, &root))
+                .is_ok()
+    })
 }
 
 /// Compares the stored Merkle tree (the hashes under `t/`, as many leaves as `t-size` claims) with
@@ -1131,7 +1308,10 @@ fn compare_tree<S: Store + ?Sized>(
     };
     store.derived_scan(crate::tree::PREFIX, &mut |k, value| {
         let Some(index) = k.get(crate::tree::PREFIX.len()..).and_then(|i| <[u8; 8]>::try_from(i).ok()) else {
-            out.push(format!("the stored Merkle tree holds a key that is not an index ({:?})", String::from_utf8_lossy(k)));
+            out.push(format!(
+                "the stored Merkle tree holds a key that is not an index ({:?})",
+                String::from_utf8_lossy(k)
+            ));
             return ControlFlow::Continue(());
         };
         let index = u64::from_be_bytes(index);
@@ -1143,7 +1323,10 @@ fn compare_tree<S: Store + ?Sized>(
         }
         if next_index + (computed.len() as u64) <= index {
             // The stored tree claims more leaves than the log has records.
-            out.push(format!("the stored Merkle tree claims {claimed} leaves but the log has {} records", frontier.size()));
+            out.push(format!(
+                "the stored Merkle tree claims {claimed} leaves but the log has {} records",
+                frontier.size()
+            ));
             return ControlFlow::Break(());
         }
         while next_index < index {

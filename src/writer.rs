@@ -227,8 +227,13 @@ mod tests {
         l.init(opened, RegisterArea::seed()).unwrap();
         for d in 0..departments {
             let dep = a(&format!("dep-{d}"));
-            let register =
-                RegisterActor { id: dep.clone(), name: format!("部门{d}"), name_en: None, role: Role::Department, public_key: None };
+            let register = RegisterActor {
+                id: dep.clone(),
+                name: format!("部门{d}"),
+                name_en: None,
+                role: Role::Department,
+                public_key: None,
+            };
             l.append(&a("admin"), Command::RegisterActor(register)).unwrap();
             let item = NewCommitment {
                 id: ItemId::new(format!("item-{d}")).unwrap(),

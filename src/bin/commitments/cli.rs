@@ -743,6 +743,12 @@ pub struct HeldTo {
     /// How many of the witnesses must have cosigned each checkpoint [default: all of them].
     #[arg(long, requires = "witnesses")]
     pub quorum: Option<usize>,
+    /// Your own file (keep it outside the ledger directory) where verify records where a sound
+    /// verification ended, with its state: the next `verify --resume FILE` reads only the records after
+    /// that point (it checks that the log still holds the record it ended at, and that every checkpoint
+    /// it covered is consistent with the tree it verified). Not with --bundle.
+    #[arg(long, value_name = "FILE", conflicts_with = "bundle")]
+    pub resume: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -1,10 +1,10 @@
 //! A failed command: its message (printed after `error: `) and its exit code. Every library error maps
 //! here once.
 
-use commitment_ledger::keyring::KeyringError;
-use commitment_ledger::keys::KeyError;
 use commitment_ledger::demo::DemoError;
 use commitment_ledger::export::{ExportError, RestoreError};
+use commitment_ledger::keyring::KeyringError;
+use commitment_ledger::keys::KeyError;
 use commitment_ledger::proof::ProofError;
 use commitment_ledger::publish::{Fault, PublishError};
 use commitment_ledger::witness::WitnessError;

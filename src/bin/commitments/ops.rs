@@ -6,13 +6,13 @@
 //! was durably appended is printed even if writing the projection back fails afterwards.
 
 use crate::cli::{ActorArg, HeldTo};
-use commitment_ledger::Trusted;
-use commitment_ledger::checkpoint::CosignatureVerifier;
-use commitment_ledger::publish::{self, Fault, PublishError};
 use crate::failure::Failure;
 use crate::render::progress_bar;
+use commitment_ledger::Trusted;
+use commitment_ledger::checkpoint::CosignatureVerifier;
 use commitment_ledger::demo::DemoRun;
 use commitment_ledger::import::{self, ImportError, Outcome};
+use commitment_ledger::publish::{self, Fault, PublishError};
 use commitment_ledger::summary::{Summary, SummaryBuilder};
 use commitment_ledger::view::ItemFilter;
 use commitment_ledger::{
@@ -363,8 +363,22 @@ pub fn verify(dir: &Path, points: &[Point], held: &HeldTo) -> Result<Verified, F
         Some(info) => trusted(Some(dir), &info.origin.clone(), held)?,
         None => Vec::new(),
     };
+    let resume = match &held.resume {
+        Some(path) if path.exists() => {
+            let bytes =
+                std::fs::read(path).map_err(|e| Failure::io(format!("resume: cannot read {}: {e}", path.display())))?;
+            let r = commitment_ledger::Resume::from_bytes(&bytes)
+                .map_err(|e| Failure::input(format!("resume: {}: {e}", path.display())))?;
+            Some(r)
+        }
+        _ => None,
+    };
     let bar = progress_bar(Some(ledger.head().map_or(0, |h| h.seq.0 + 1)), "verifying");
-    let report = ledger.verify_against(trusted, &mut |n| bar.set_position(n))?;
+    let (report, point) = ledger.verify_resuming(resume.as_ref(), trusted, &mut |n| bar.set_position(n))?;
+    if let (Some(path), Some(point)) = (&held.resume, point) {
+        publish::write_atomically(path, &point.to_bytes())
+            .map_err(|e| Failure::io(format!("resume: {}: {e}", path.display())))?;
+    }
     bar.finish_and_clear();
     let mut found = HashMap::new();
     for p in points.iter().filter(|p| p.seq.0 < report.records) {
@@ -429,8 +443,9 @@ pub fn verify_bundle(path: &Path, head: Option<Hash>, points: &[Point], held: &H
 fn vkey_arg(what: &str, given: &str) -> Result<String, Failure> {
     let path = Path::new(given);
     if !given.contains('+') || path.is_file() {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::input(format!("{what}: {given} is neither a verifier key nor a readable file ({e})")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::input(format!("{what}: {given} is neither a verifier key nor a readable file ({e})"))
+        })?;
         return Ok(text.trim().to_string());
     }
     Ok(given.to_string())
@@ -441,7 +456,9 @@ fn vkey_arg(what: &str, given: &str) -> Result<String, Failure> {
 fn trusted(dir: Option<&Path>, origin: &str, held: &HeldTo) -> Result<Vec<Trusted>, Failure> {
     if held.checkpoints.is_empty() {
         if !held.witnesses.is_empty() {
-            return Err(Failure::input("witness: give the checkpoints to check their cosignatures on (--checkpoint FILE)"));
+            return Err(Failure::input(
+                "witness: give the checkpoints to check their cosignatures on (--checkpoint FILE)",
+            ));
         }
         return Ok(Vec::new());
     }
