@@ -9,7 +9,8 @@
 //! - **Appends**: a [`Command`] (from the CLI, an import document, a request) → [`rules::decide`]
 //!   checks it against the current [`State`] (the rules read it through [`Facts`]) and builds the
 //!   [`Event`] → the [`Ledger`] wraps it in a [`Record`] (seq, link to the previous hash, time, actor,
-//!   stream position) → its bytes go to the [`Store`] in one durable write per batch or group, and the
+//!   stream position) signed with the actor's key from its [`keyring::Keyring`] (or takes a
+//!   [`SignedStatement`] an actor signed elsewhere) → its bytes go to the [`Store`] in one durable write per batch or group, and the
 //!   witness of the acknowledged head after it → the record is folded into the projection
 //!   ([`State::apply`], pure).
 //!   [`Writer`] runs this for many concurrent callers: it decides a group in order, writes the
@@ -19,8 +20,12 @@
 //!   ([`Ledger::replay`]), folded in memory.
 //! - **Verification** ([`verify_store`], [`verify_bundle`]) walks the stored bytes (or an export
 //!   bundle), rechecking every link, hash and rule with the same [`rules::check`] code, in memory
-//!   bounded by the number of items; then the acknowledged head and the stored projection. Reads and
-//!   verification write nothing ([`Ledger::open_read`]).
+//!   bounded by the number of items, and every signature against the key its actor had then; then
+//!   the acknowledged head, the stored projection, the stored Merkle tree, and the checkpoints and
+//!   witnesses it is held to. Reads and verification write nothing ([`Ledger::open_read`]).
+//! - **Publishing**: the log's Merkle tree ([`merkle`], kept by `tree`) gives signed checkpoints
+//!   ([`publish`]), proofs a third party checks without the ledger ([`proof`]) and cosignatures by
+//!   witnesses ([`witness`]).
 //!
 //! # Layout
 //!
@@ -28,6 +33,10 @@
 //! - `event`: the events, listed once; `codec`: the pinned bincode configuration; `record`: the
 //!   record envelope, its bytes and its hash.
 //! - `command`: what callers ask for; `decide`: every rule, pure.
+//! - `keys`, `keyring`: Ed25519 keys and key files; the actors' keys at hand.
+//! - `merkle`: RFC 6962 trees, pure; `tree`: the log's tree in the store; `note`, `checkpoint`: C2SP
+//!   signed notes, checkpoints and cosignatures; `publish`, `proof`, `witness`: the ledger's
+//!   checkpoints, proofs, and cosigning.
 //! - `state`: the pure fold of the log; `projection`: the fold kept in the store with its watermark.
 //! - `store`: the storage trait and its in-memory twin; `sled_store`: the on-disk store (the only
 //!   module that imports sled).

@@ -342,8 +342,7 @@ fn push_cover(mut lo: u64, hi: u64, out: &mut Vec<u64>) {
 /// Read access to stored hashes, by stored hash index.
 ///
 /// The ledger implements it over its store; `Vec<Hash>` and `[Hash]`
-/// implement it in memory (element `i` is stored hash `i`), and
-/// [`TileHashReader`] implements it over C2SP tiles.
+/// implement it in memory (element `i` is stored hash `i`).
 pub trait HashReader {
     /// Returns the hashes stored at `indexes`, in the same order and exactly
     /// one per index. Storage failures should be reported as
@@ -537,8 +536,7 @@ fn inclusion_plan(tree_size: u64, index: u64) -> Result<Plan, MerkleError> {
     Ok(plan)
 }
 
-/// The stored hash indexes [`prove_leaf`] reads (useful to find which tiles
-/// a client must fetch first).
+/// The stored hash indexes [`prove_leaf`] reads.
 pub fn inclusion_proof_indexes(tree_size: u64, index: u64) -> Result<Vec<u64>, MerkleError> {
     Ok(inclusion_plan(tree_size, index)?.indexes)
 }

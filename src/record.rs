@@ -145,7 +145,8 @@ struct StatementWire<'a> {
     actor_time: i64,
 }
 
-/// The bytes an actor signs for a record (see [`StatementWire`]).
+/// The bytes an actor signs for a record: bincode of the context and these fields, in this order
+/// (`schema/record-format.md` §8).
 #[allow(clippy::too_many_arguments)]
 pub fn statement_bytes(
     origin: &str,

@@ -338,7 +338,7 @@ impl fmt::Display for Problem {
             ),
             Problem::CheckpointBeyondLog { checkpoint, size, records } => write!(
                 f,
-                "checkpoint {checkpoint} covers {size} records but the log holds {records} good ones: records it \
+                "checkpoint {checkpoint} covers {size} records but the log has only {records}: records it \
                  covered are gone (the log was truncated, or rolled back to an older copy)"
             ),
             Problem::CheckpointMismatch { checkpoint, size } => write!(
@@ -510,7 +510,7 @@ pub struct Verifier {
 
 /// A signature waiting for its batch.
 #[derive(Debug)]
-pub struct Pending {
+pub(crate) struct Pending {
     seq: u64,
     prev: Hash,
     actor: ActorId,
@@ -571,7 +571,7 @@ pub const SIGNATURE_BATCH: usize = crate::keys::BATCH_SIZE;
 pub const MAX_ACTOR_SKEW: i64 = 5 * 60 * 1_000_000;
 
 /// Checks a batch of signatures on `threads` threads; the first record whose signature fails.
-pub fn check_signatures(batch: &[Pending], threads: usize) -> Option<(Bad, Hash)> {
+pub(crate) fn check_signatures(batch: &[Pending], threads: usize) -> Option<(Bad, Hash)> {
     let items: Vec<_> = batch
         .iter()
         .map(|p| (p.verifying, p.msg.as_slice(), ed25519_dalek::Signature::from_bytes(&p.signature)))
@@ -673,25 +673,25 @@ impl Verifier {
     }
 
     /// How many signatures wait for a batch.
-    pub fn pending_len(&self) -> usize {
+    pub(crate) fn pending_len(&self) -> usize {
         self.pending.len()
     }
 
     /// The signatures waiting for a batch, taken out (a driver checks them on other threads with
     /// [`check_signatures`]).
-    pub fn take_pending(&mut self) -> Vec<Pending> {
+    pub(crate) fn take_pending(&mut self) -> Vec<Pending> {
         std::mem::take(&mut self.pending)
     }
 
     /// Notes a failed signature found by [`check_signatures`]; the earliest counts.
-    pub fn signature_failed(&mut self, bad: (Bad, Hash)) {
+    pub(crate) fn signature_failed(&mut self, bad: (Bad, Hash)) {
         if self.sig_bad.as_ref().is_none_or(|(b, _)| bad.0.seq < b.seq) {
             self.sig_bad = Some(bad);
         }
     }
 
     /// Checks the signatures waiting, here (both cores).
-    pub fn flush_signatures(&mut self) {
+    pub(crate) fn flush_signatures(&mut self) {
         let batch = self.take_pending();
         if let Some(bad) = check_signatures(&batch, std::thread::available_parallelism().map_or(1, |n| n.get())) {
             self.signature_failed(bad);

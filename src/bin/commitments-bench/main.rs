@@ -198,6 +198,23 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn phase(paths: &Paths, name: &str, events: u64, count: u64, reps: usize) -> Result<Value> {
     eprintln!("  {name} ×{reps}");
     let runs: Vec<Value> = (0..reps).map(|r| child(paths, name, events, count, r as u64)).collect::<Result<_>>()?;
+    Ok(medians(runs))
+}
+
+/// Runs two phases `reps` times each, alternating (a, b, a, b, …), so that a change in the machine's
+/// load during the runs falls on both sides of their ratio; the median of each field of each.
+fn pair(paths: &Paths, a: &str, b: &str, events: u64, count: u64, reps: usize) -> Result<(Value, Value)> {
+    eprintln!("  {a} / {b} ×{reps}, alternating");
+    let (mut ra, mut rb) = (Vec::new(), Vec::new());
+    for r in 0..reps as u64 {
+        ra.push(child(paths, a, events, count, r)?);
+        rb.push(child(paths, b, events, count, r)?);
+    }
+    Ok((medians(ra), medians(rb)))
+}
+
+/// The last run, with the median of each numeric field over the runs, and every run's store failures.
+fn medians(runs: Vec<Value>) -> Value {
     let mut out = runs.last().cloned().unwrap_or_default();
     let failures: Vec<Value> = runs.iter().filter_map(|r| r["store_failures"].as_array()).flatten().cloned().collect();
     out["store_failures"] = Value::Array(failures);
@@ -209,7 +226,7 @@ fn phase(paths: &Paths, name: &str, events: u64, count: u64, reps: usize) -> Res
             }
         }
     }
-    Ok(out)
+    out
 }
 
 fn f(v: &Value, k: &str) -> Result<f64> {
@@ -293,24 +310,32 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     let mut run = Run { events, ..Run::default() };
     let mut rss = Vec::new();
 
-    let import = phase(paths, "import", events, 0, reps)?;
+    // The run's ledger is signed (as `init` makes every ledger now); the same workload is imported
+    // unsigned too (as version 1 wrote it), the baseline of the signed-versus-unsigned ratios.
+    let (import, import_unsigned) = pair(paths, "import", "import-unsigned", events, 0, reps)?;
     let disk = f(&import, "disk_bytes")?;
     rss.push(("import process (whole)", f(&import, "vmhwm_kib")?));
     let exported = phase(paths, "export", events, 0, 1)?;
     let n = f(&exported, "events")? as u64;
     let limits = phase(paths, "limits", events, 0, reps)?;
     let scan = phase(paths, "scan", events, 0, reps)?;
-    let verify = phase(paths, "verify", events, 0, reps)?;
-    let bundle = phase(paths, "bundle", events, 0, reps)?;
+    let (verify, verify_unsigned) = pair(paths, "verify", "verify-unsigned", events, 0, reps)?;
+    let (bundle, bundle_unsigned) = pair(paths, "bundle", "bundle-unsigned", events, 0, reps)?;
     let document = phase(paths, "import-doc", events, IMPORT_DOCUMENT_COMMITMENTS, reps)?;
     let replay = phase(paths, "replay", events, 0, reps)?;
     let as_of = phase(paths, "as-of", events, 0, reps)?;
     let check = phase(paths, "check", events, 0, reps)?;
     let rebuild = phase(paths, "rebuild", events, 0, reps)?;
     let open = phase(paths, "open", events, 0, reps)?;
+    let proof = phase(paths, "proof", events, 0, reps)?;
     let appends = cli.appends.unwrap_or(if quick { 300 } else { 1000 });
-    let append = phase(paths, "append", events, appends, reps)?;
-    for (name, v) in [("bulk import", &import), ("single appends", &append)] {
+    let (append, append_unsigned) = pair(paths, "append", "append-unsigned", events, appends, reps)?;
+    for (name, v) in [
+        ("bulk import", &import),
+        ("bulk import (unsigned)", &import_unsigned),
+        ("single appends", &append),
+        ("single appends (unsigned)", &append_unsigned),
+    ] {
         if let Some(fails) = v["store_failures"].as_array().filter(|a| !a.is_empty()) {
             run.notes.push(format!(
                 "{name}: {} append(s) failed in the store and were retried after reopening the ledger; first: {}",
@@ -319,6 +344,12 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
             ));
         }
     }
+    run.notes.push(format!(
+        "the run's ledger is signed (every record carries its actor's Ed25519 signature, format 2); \
+         \"unsigned\" is the same workload imported with no actor keys (format 1, as version 1 wrote it); \
+         signed and unsigned runs alternate; the targets of the earlier issues are taken on the unsigned \
+         figures, the ratios *_signed_vs_unsigned tie the signed ones to them"
+    ));
     rss.push(("opening the ledger (peak)", f(&verify, "open_peak_kib")?));
     rss.push(("after opening the ledger (resident)", f(&verify, "rss_after_open_kib")?));
     for (name, v) in [
@@ -392,6 +423,42 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         f(&scan, "sled_iter_blake3_events_per_cpu_s")?,
         n,
     );
+    let sigs = f(&limits, "signatures")? as u64;
+    run.add(
+        "limit_sig_strict",
+        "limit: Ed25519 verify_strict, one at a time, one thread",
+        "sigs/s",
+        f(&limits, "sig_strict_per_s")?,
+        sigs.min(4096),
+    );
+    run.add(
+        "limit_sig_batch_1",
+        "limit: Ed25519 as verify checks them (keys::verify_many, batches of 1,024), one thread",
+        "sigs/s",
+        f(&limits, "sig_batch_1_per_s")?,
+        sigs,
+    );
+    run.add(
+        "limit_sig_batch_all",
+        "limit: the same, one thread per core",
+        "sigs/s",
+        f(&limits, "sig_batch_all_per_s")?,
+        sigs,
+    );
+    run.add(
+        "limit_sig_batch_all_cores",
+        "limit: the same, cores used (CPU-s ÷ wall-s)",
+        "cores",
+        f(&limits, "sig_batch_all_cores_used")?,
+        sigs,
+    );
+    run.add(
+        "limit_statement",
+        "limit: rebuilding the signed statement from a stored record, one thread",
+        "events/s",
+        f(&limits, "statement_per_s")?,
+        sigs,
+    );
     run.add("limit_sled_iter", "limit: sled iteration alone", "events/s", f(&scan, "sled_iter_events_per_s")?, n);
     run.add(
         "limit_sled_iter_blake3",
@@ -402,19 +469,40 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     );
     run.add(
         "ledger_bulk_append",
-        "ledger: bulk import, append_batch of 1,000 (durable each)",
+        "ledger: bulk import, append_batch of 1,000 (durable each), signed",
         "events/s",
         f(&import, "events_per_s")?,
         n,
     );
     run.add(
+        "ledger_bulk_append_unsigned",
+        "ledger: bulk import, append_batch of 1,000 (durable each), unsigned (as version 1)",
+        "events/s",
+        f(&import_unsigned, "events_per_s")?,
+        n,
+    );
+    run.add(
         "ledger_bulk_append_cpu",
-        "ledger: bulk import, per CPU-second",
+        "ledger: bulk import, signed, per CPU-second",
         "events/cpu-s",
         f(&import, "events_per_cpu_s")?,
         n,
     );
-    run.add("ledger_append", "ledger: durable single append", "events/s", f(&append, "events_per_s")?, appends);
+    run.add(
+        "ledger_bulk_append_unsigned_cpu",
+        "ledger: bulk import, unsigned, per CPU-second",
+        "events/cpu-s",
+        f(&import_unsigned, "events_per_cpu_s")?,
+        n,
+    );
+    run.add("ledger_append", "ledger: durable single append, signed", "events/s", f(&append, "events_per_s")?, appends);
+    run.add(
+        "ledger_append_unsigned",
+        "ledger: durable single append, unsigned",
+        "events/s",
+        f(&append_unsigned, "events_per_s")?,
+        appends,
+    );
     run.add(
         "ledger_append_p50_ms",
         "ledger: durable single append, median latency",
@@ -424,21 +512,83 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     );
     run.add("ledger_append_p90_ms", "ledger: durable single append, p90 latency", "ms", f(&append, "p90_ms")?, appends);
     run.add("ledger_append_p99_ms", "ledger: durable single append, p99 latency", "ms", f(&append, "p99_ms")?, appends);
-    run.add("ledger_verify", "ledger: verify", "events/s", f(&verify, "events_per_s")?, n);
-    run.add("ledger_verify_cpu", "ledger: verify, per CPU-second", "events/cpu-s", f(&verify, "events_per_cpu_s")?, n);
+    run.add(
+        "ledger_append_unsigned_p50_ms",
+        "ledger: durable single append, unsigned, median latency",
+        "ms",
+        f(&append_unsigned, "p50_ms")?,
+        appends,
+    );
+    run.add("ledger_verify", "ledger: verify, signed records", "events/s", f(&verify, "events_per_s")?, n);
+    run.add(
+        "ledger_verify_unsigned",
+        "ledger: verify, the same workload unsigned",
+        "events/s",
+        f(&verify_unsigned, "events_per_s")?,
+        n,
+    );
+    run.add(
+        "ledger_verify_cores",
+        "ledger: verify, signed, cores used (CPU-s ÷ wall-s)",
+        "cores",
+        f(&verify, "cores_used")?,
+        n,
+    );
+    run.add(
+        "ledger_verify_unsigned_cores",
+        "ledger: verify, unsigned, cores used (CPU-s ÷ wall-s)",
+        "cores",
+        f(&verify_unsigned, "cores_used")?,
+        n,
+    );
+    run.add(
+        "ledger_verify_cpu",
+        "ledger: verify, signed, per CPU-second",
+        "events/cpu-s",
+        f(&verify, "events_per_cpu_s")?,
+        n,
+    );
+    run.add(
+        "ledger_verify_unsigned_cpu",
+        "ledger: verify, unsigned, per CPU-second",
+        "events/cpu-s",
+        f(&verify_unsigned, "events_per_cpu_s")?,
+        n,
+    );
     run.add("ledger_export", "ledger: export (JSON lines bundle)", "events/s", f(&bundle, "export_events_per_s")?, n);
     run.add(
         "ledger_verify_bundle",
-        "ledger: verify --bundle (no sled)",
+        "ledger: verify --bundle (no sled), signed",
         "events/s",
         f(&bundle, "verify_events_per_s")?,
         n,
     );
     run.add(
+        "ledger_verify_bundle_unsigned",
+        "ledger: verify --bundle (no sled), unsigned",
+        "events/s",
+        f(&bundle_unsigned, "verify_events_per_s")?,
+        n,
+    );
+    run.add(
+        "ledger_verify_bundle_cores",
+        "ledger: verify --bundle, signed, cores used (CPU-s ÷ wall-s)",
+        "cores",
+        f(&bundle, "verify_cores_used")?,
+        n,
+    );
+    run.add(
         "ledger_restore",
-        "ledger: restore from the bundle (verify + durable batches + projection)",
+        "ledger: restore from the bundle (verify + durable batches + projection), signed",
         "events/s",
         f(&bundle, "restore_events_per_s")?,
+        n,
+    );
+    run.add(
+        "ledger_restore_unsigned",
+        "ledger: restore from the bundle, unsigned",
+        "events/s",
+        f(&bundle_unsigned, "restore_events_per_s")?,
         n,
     );
     run.add(
@@ -468,6 +618,41 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
     );
     run.add("ledger_as_of_ms", "ledger: --as-of, time", "ms", f(&as_of, "ms")?, f(&as_of, "events")? as u64);
     run.add("ledger_open_ms", "ledger: open (fresh process)", "ms", f(&open, "open_ms")?, n);
+    run.add(
+        "ledger_checkpoint_ms",
+        "ledger: checkpoint (sign the tree, keep the note; first in the process)",
+        "ms",
+        f(&proof, "checkpoint_ms")?,
+        n,
+    );
+    run.add(
+        "ledger_inclusion_proof_ms",
+        "ledger: inclusion proof against the checkpoint, with its JSON (first in the process)",
+        "ms",
+        f(&proof, "inclusion_ms")?,
+        n,
+    );
+    run.add(
+        "ledger_inclusion_proof_warm_ms",
+        "ledger: inclusion proof, median of 100 more at random records",
+        "ms",
+        f(&proof, "inclusion_warm_ms")?,
+        n,
+    );
+    run.add(
+        "ledger_consistency_proof_ms",
+        "ledger: consistency proof from a checkpoint of half the records, with its JSON",
+        "ms",
+        f(&proof, "consistency_ms")?,
+        n,
+    );
+    run.add(
+        "ledger_check_proof_ms",
+        "ledger: check-proof of the inclusion proof (no ledger)",
+        "ms",
+        f(&proof, "check_proof_ms")?,
+        n,
+    );
     run.add("ledger_open_show_ms", "ledger: open + item(id) (fresh process)", "ms", f(&open, "open_show_ms")?, n);
     run.add(
         "ledger_read_show_ms",

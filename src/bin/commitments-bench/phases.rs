@@ -32,8 +32,18 @@ pub struct Paths {
 }
 
 impl Paths {
+    /// The ledger of the run: signed records (format 2), as every ledger is made now.
     pub fn ledger(&self) -> PathBuf {
         self.root.join("ledger")
+    }
+    /// The same workload unsigned (format 1), as version 1 made ledgers: the baseline of the
+    /// signed-versus-unsigned ratios.
+    pub fn ledger_unsigned(&self) -> PathBuf {
+        self.root.join("ledger-unsigned")
+    }
+    /// The ledger of a variant.
+    pub fn ledger_of(&self, signed: bool) -> PathBuf {
+        if signed { self.ledger() } else { self.ledger_unsigned() }
     }
     pub fn records(&self) -> PathBuf {
         self.root.join("records.bin")
@@ -43,6 +53,9 @@ impl Paths {
     }
     pub fn bundle(&self) -> PathBuf {
         self.root.join("bundle.jsonl")
+    }
+    fn bundle_of(&self, signed: bool) -> PathBuf {
+        if signed { self.bundle() } else { self.root.join("bundle-unsigned.jsonl") }
     }
     pub fn meta(&self) -> PathBuf {
         self.root.join("meta.json")
@@ -130,14 +143,23 @@ fn per_cpu(events: u64, cpu: f64) -> f64 {
 }
 
 fn open_ledger(paths: &Paths) -> Result<Ledger> {
-    Ledger::open(&paths.ledger()).with_context(|| format!("opening {}", paths.ledger().display()))
+    open_dir(&paths.ledger())
+}
+
+fn open_dir(dir: &Path) -> Result<Ledger> {
+    Ledger::open(dir).with_context(|| format!("opening {}", dir.display()))
 }
 
 /// Opens the ledger for a measured phase: notes the peak and resident memory of opening, then resets
 /// the peak so that the phase's own peak can be read at its end.
 fn open_measured(paths: &Paths, v: &mut Value) -> Result<Ledger> {
+    open_measured_dir(&paths.ledger(), v)
+}
+
+/// [`open_measured`] for the ledger in `dir`.
+fn open_measured_dir(dir: &Path, v: &mut Value) -> Result<Ledger> {
     let t = Instant::now();
-    let ledger = open_ledger(paths)?;
+    let ledger = open_dir(dir)?;
     v["open_ms"] = json!(t.elapsed().as_secs_f64() * 1e3);
     v["open_peak_kib"] = json!(vmhwm_kib());
     v["rss_after_open_kib"] = json!(vmrss_kib());
@@ -148,19 +170,24 @@ fn open_measured(paths: &Paths, v: &mut Value) -> Result<Ledger> {
 /// Runs one phase and returns its figures (with `vmhwm_kib` added).
 pub fn run(name: &str, paths: &Paths, events: u64, count: u64, rep: u64) -> Result<Value> {
     let mut v = match name {
-        "import" => import(paths, events)?,
+        "import" => import(paths, events, true)?,
+        "import-unsigned" => import(paths, events, false)?,
         "export" => export(paths)?,
         "limits" => limits(paths)?,
         "scan" => scan(paths)?,
-        "verify" => verify(paths)?,
-        "bundle" => bundle(paths)?,
+        "verify" => verify(paths, true)?,
+        "verify-unsigned" => verify(paths, false)?,
+        "bundle" => bundle(paths, true)?,
+        "bundle-unsigned" => bundle(paths, false)?,
+        "proof" => proof(paths, rep)?,
         "import-doc" => import_doc(paths, count)?,
         "replay" => replay(paths)?,
         "as-of" => as_of(paths)?,
         "check" => check(paths)?,
         "rebuild" => rebuild(paths)?,
         "open" => open_show(paths)?,
-        "append" => append(paths, count, rep)?,
+        "append" => append(paths, count, rep, true)?,
+        "append-unsigned" => append(paths, count, rep, false)?,
         other => bail!("unknown phase {other:?}"),
     };
     // The peak since the last reset: for phases that open a ledger, the peak of the phase itself.
@@ -169,13 +196,19 @@ pub fn run(name: &str, paths: &Paths, events: u64, count: u64, rep: u64) -> Resu
 }
 
 /// Bulk import: a new ledger, `append_batch` of 1,000 commands at a time, each batch one durable write.
-fn import(paths: &Paths, events: u64) -> Result<Value> {
-    let dir = paths.ledger();
+/// Signed, each record carries its actor's signature (the keys are made in the ledger's `keys/`, as
+/// `init` and `actor add` make them); unsigned, no actor gets a key and the records are format 1, as
+/// version 1 wrote them.
+fn import(paths: &Paths, events: u64, signed: bool) -> Result<Value> {
+    let dir = paths.ledger_of(signed);
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
     let clock = ManualClock::default();
     let mut ledger = Ledger::with_store(SledStore::open(&dir, true)?, Box::new(clock.clone()))?;
+    if !signed {
+        ledger.keyring_mut().make_no_keys();
+    }
     let mut work = Workload::new(SEED, "", true);
     let mut spent = Duration::ZERO;
     let mut cpu = 0.0;
@@ -201,6 +234,9 @@ fn import(paths: &Paths, events: u64) -> Result<Value> {
                         bail!("bulk append keeps failing: {failures:?}");
                     }
                     ledger = reopen(&dir, &clock, ledger)?;
+                    if !signed {
+                        ledger.keyring_mut().make_no_keys();
+                    }
                     if ledger.head().map_or(0, |h| h.seq.0 + 1) == done + n as u64 {
                         break;
                     }
@@ -372,6 +408,7 @@ fn limits(paths: &Paths) -> Result<Value> {
     };
     let (batched, batched_cpu) = batch(false)?;
     let (batched_fsync, _) = batch(true)?;
+    let sig = signature_limits(&records)?;
 
     Ok(json!({
         "events": n,
@@ -387,7 +424,78 @@ fn limits(paths: &Paths) -> Result<Value> {
         "sled_batch_events_per_s": rate(n, batched),
         "sled_batch_fsync_events_per_s": rate(n, batched_fsync),
         "sled_disk_bytes": raw_bytes,
+        "signatures": sig.n,
+        "sig_strict_per_s": sig.strict,
+        "sig_batch_1_per_s": sig.batch_one,
+        "sig_batch_all_per_s": sig.batch_all,
+        "sig_batch_all_cores_used": sig.batch_all_cores,
+        "statement_per_s": sig.statement,
     }))
+}
+
+/// Signatures the limits are measured on, at most.
+const LIMIT_SIGNATURES: usize = 65_536;
+/// Of which one at a time with `verify_strict`.
+const LIMIT_STRICT: usize = 4_096;
+
+/// What the signature limits came to.
+struct SignatureLimits {
+    n: usize,
+    /// Signatures per second checked one at a time (`verify_strict`).
+    strict: f64,
+    /// Signatures per second checked as `verify` checks them (`keys::verify_many`, batches of 1,024), on
+    /// one thread.
+    batch_one: f64,
+    /// The same on one thread per core.
+    batch_all: f64,
+    /// CPU-seconds per second of the latter.
+    batch_all_cores: f64,
+    /// Statements per second rebuilt from stored records (a second decode of each record).
+    statement: f64,
+}
+
+/// The cost of the signatures alone: the statements of the run's records (rebuilt from their bytes as
+/// `verify` rebuilds them), signed again with one key, then checked one at a time and in batches.
+fn signature_limits(records: &[Vec<u8>]) -> Result<SignatureLimits> {
+    use commitment_ledger::keys;
+    let origin = records.first().and_then(|r| commitment_ledger::record_origin(r)).context("no record 0")?;
+    let records = &records[..records.len().min(LIMIT_SIGNATURES)];
+    let t = Instant::now();
+    let statements: Vec<Vec<u8>> =
+        records.iter().filter_map(|r| commitment_ledger::stored_statement(r, &origin)).map(|(m, _)| m).collect();
+    let statement = rate(records.len() as u64, t.elapsed());
+    if statements.is_empty() {
+        bail!("the records carry no signatures");
+    }
+    let key = keys::generate_signing_key();
+    let verifying = key.verifying_key();
+    let items: Vec<_> = statements
+        .iter()
+        .map(|m| (verifying, m.as_slice(), ed25519_dalek::Signer::sign(&key, m)))
+        .collect();
+    let n = items.len() as u64;
+    let strict_n = items.len().min(LIMIT_STRICT);
+    let t = Instant::now();
+    let strict_ok = items[..strict_n].iter().all(|(k, m, sig)| keys::verify_strict(k, m, sig));
+    let strict = rate(strict_n as u64, t.elapsed());
+    let t = Instant::now();
+    let one_ok = keys::verify_many_with_threads(&items, 1).into_iter().all(|ok| ok);
+    let batch_one = rate(n, t.elapsed());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let t = Span::start();
+    let all_ok = keys::verify_many_with_threads(&items, threads).into_iter().all(|ok| ok);
+    let (d, cpu) = t.stop();
+    if !(strict_ok && one_ok && all_ok) {
+        bail!("a signature made here did not verify");
+    }
+    Ok(SignatureLimits {
+        n: items.len(),
+        strict,
+        batch_one,
+        batch_all: rate(n, d),
+        batch_all_cores: cpu / d.as_secs_f64().max(1e-9),
+        statement,
+    })
 }
 
 /// sled iteration plus one BLAKE3 per record, over the raw sled copy, in a fresh process (as verify).
@@ -424,61 +532,82 @@ fn scan(paths: &Paths) -> Result<Value> {
     }))
 }
 
-fn verify(paths: &Paths) -> Result<Value> {
+/// Whether a verification saw the records the variant should have: every one signed, or none.
+fn check_signed(what: &str, signed: bool, records: u64, signed_records: u64, unsigned_records: u64) -> Result<()> {
+    let expected = if signed { (records, 0) } else { (0, records) };
+    if (signed_records, unsigned_records) != expected {
+        bail!(
+            "{what}: {signed_records} signed and {unsigned_records} unsigned of {records} records; expected {}",
+            if signed { "all signed" } else { "none signed" }
+        );
+    }
+    Ok(())
+}
+
+/// `Ledger::verify` of the signed ledger (signatures checked in batches on threads of their own, one
+/// per core) or of the unsigned one.
+fn verify(paths: &Paths, signed: bool) -> Result<Value> {
     let mut v = json!({});
-    let ledger = open_measured(paths, &mut v)?;
+    let ledger = open_measured_dir(&paths.ledger_of(signed), &mut v)?;
     let t = Span::start();
     let report = ledger.verify(&mut |_| {})?;
     let (d, cpu) = t.stop();
     if !report.ok {
         bail!("verify failed: {:?}", report.problem);
     }
+    check_signed("verify", signed, report.records, report.signed, report.unsigned)?;
     merge(
         v,
         json!({
             "events": report.records,
+            "signed": report.signed,
             "secs": d.as_secs_f64(),
+            "cpu_secs": cpu,
+            "cores_used": cpu / d.as_secs_f64().max(1e-9),
             "events_per_s": rate(report.records, d),
             "events_per_cpu_s": per_cpu(report.records, cpu),
         }),
     )
 }
 
-/// `commitments export` and then `commitments verify --bundle` of what it wrote, through the library.
-fn bundle(paths: &Paths) -> Result<Value> {
+/// `commitments export` and then `commitments verify --bundle` of what it wrote, through the library,
+/// and `commitments restore` of it; of the signed ledger or of the unsigned one.
+fn bundle(paths: &Paths, signed: bool) -> Result<Value> {
     let mut v = json!({});
-    let ledger = open_measured(paths, &mut v)?;
+    let ledger = open_measured_dir(&paths.ledger_of(signed), &mut v)?;
+    let file = paths.bundle_of(signed);
     let t = Span::start();
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(paths.bundle())?);
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(&file)?);
     let n = commitment_ledger::export::export(&ledger, &mut out, &mut |_| {})?;
     drop(out);
     let (export_d, _) = t.stop();
     drop(ledger);
     reset_peak();
     let t = Span::start();
-    let mut input = BufReader::with_capacity(1 << 20, File::open(paths.bundle())?);
+    let mut input = BufReader::with_capacity(1 << 20, File::open(&file)?);
     let report = commitment_ledger::verify_bundle(&mut input, None, &mut |_| {})?;
-    let (verify_d, _) = t.stop();
+    let (verify_d, verify_cpu) = t.stop();
     if !report.ok || report.records != n {
         bail!("verify --bundle failed after {} of {n} records: {:?}", report.records, report.problem);
     }
+    check_signed("verify --bundle", signed, report.records, report.signed, report.unsigned)?;
     let verify_peak_kib = vmhwm_kib();
     reset_peak();
     // `restore`: the bundle, verified again, written durably into a new ledger (and its projection).
-    let restored = paths.root.join("restored-ledger");
+    let restored = paths.root.join(if signed { "restored-ledger" } else { "restored-ledger-unsigned" });
     if restored.exists() {
         std::fs::remove_dir_all(&restored)?;
     }
     let t = Span::start();
-    let mut input = BufReader::with_capacity(1 << 20, File::open(paths.bundle())?);
+    let mut input = BufReader::with_capacity(1 << 20, File::open(&file)?);
     let report = commitment_ledger::export::restore(&mut input, &restored, &mut |_| {})?;
     let (restore_d, _) = t.stop();
     if !report.ok || report.records != n {
         bail!("restore failed after {} of {n} records: {:?}", report.records, report.problem);
     }
     std::fs::remove_dir_all(&restored)?;
-    let bytes = std::fs::metadata(paths.bundle())?.len();
-    std::fs::remove_file(paths.bundle())?;
+    let bytes = std::fs::metadata(&file)?.len();
+    std::fs::remove_file(&file)?;
     merge(
         v,
         json!({
@@ -486,6 +615,8 @@ fn bundle(paths: &Paths) -> Result<Value> {
             "bundle_bytes": bytes,
             "export_events_per_s": rate(n, export_d),
             "verify_events_per_s": rate(n, verify_d),
+            "verify_events_per_cpu_s": per_cpu(n, verify_cpu),
+            "verify_cores_used": verify_cpu / verify_d.as_secs_f64().max(1e-9),
             "restore_events_per_s": rate(n, restore_d),
             "verify_peak_kib": verify_peak_kib,
         }),
@@ -628,12 +759,108 @@ fn open_show(paths: &Paths) -> Result<Value> {
     }))
 }
 
+/// Inclusion proofs measured warm, after the first (cold) one, at pseudo-random records.
+const WARM_PROOFS: usize = 100;
+
+/// Milliseconds since `t`.
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+/// The median of some milliseconds.
+fn median_ms(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// On the signed ledger, opened (its open is noted, not counted): `commitments checkpoint` (sign the
+/// whole tree with the ledger's key and keep the note, after checking the newest one kept), the
+/// inclusion proof of one record against it as `commitments prove SEQ --checkpoint` makes it (checks
+/// the checkpoint, reads the record and the stored hashes, checks the path, writes the JSON), a
+/// consistency proof from a checkpoint of half the records, and `commitments check-proof` of the
+/// inclusion proof (no ledger).
+fn proof(paths: &Paths, rep: u64) -> Result<Value> {
+    use commitment_ledger::{checkpoint as cp, proof, publish};
+    let mut v = json!({});
+    let dir = paths.ledger();
+    let ledger = open_measured_dir(&dir, &mut v)?;
+    let size = ledger.tree_size();
+    if size < 2 {
+        bail!("the ledger has {size} records");
+    }
+    let origin = publish::origin(&ledger)?;
+
+    // The first checkpoint of the process (the ledger key is made by the first one of the run).
+    let t = Instant::now();
+    let published = publish::checkpoint(&ledger, &dir)?;
+    let checkpoint_ms = ms_since(t);
+    let t = Instant::now();
+    publish::checkpoint(&ledger, &dir)?;
+    let checkpoint_again_ms = ms_since(t);
+    let note = published.text.as_bytes();
+    let verifier = publish::ledger_verifier(&dir, &origin)?;
+
+    // Records spread over the log, different in each run; the first is cold (not read before here).
+    let mut rng = crate::workload::Rng::new(SEED ^ 0x9e37_79b9 ^ rep);
+    let mut seqs: Vec<u64> = (0..=WARM_PROOFS).map(|_| rng.below(size)).collect();
+    seqs[0] = size / 3 + rep;
+    let mut inclusion = Vec::with_capacity(seqs.len());
+    let mut document = String::new();
+    let mut proof_hashes = 0;
+    for &seq in &seqs {
+        let t = Instant::now();
+        let p = proof::prove_inclusion(&ledger, Seq(seq.min(size - 1)), note, &verifier)?;
+        let json = p.to_json();
+        inclusion.push(ms_since(t));
+        if document.is_empty() {
+            proof_hashes = p.hashes.len();
+            document = json;
+        }
+    }
+    let cold_ms = inclusion[0];
+    let warm_ms = median_ms(inclusion[1..].to_vec());
+    let max_ms = inclusion.iter().copied().fold(0.0, f64::max);
+
+    // An older checkpoint, signed as `commitments checkpoint` signed it when the log had half its records.
+    let old_size = size / 2;
+    let signer = publish::ledger_signer(&dir, &origin)?;
+    let old = cp::Checkpoint::new(&origin, old_size, ledger.tree_root(old_size)?)?;
+    let old_note = cp::sign_checkpoint(&old, &signer)?;
+    let t = Instant::now();
+    let c = proof::prove_consistency(&ledger, old_note.as_bytes(), note, &verifier)?;
+    let consistency_json = c.to_json();
+    let consistency_ms = ms_since(t);
+
+    // `check-proof`: the proof, the checkpoint and the verifier key, no ledger.
+    let t = Instant::now();
+    proof::check_proof(document.as_bytes(), note, &published.vkey)?;
+    let check_ms = ms_since(t);
+    proof::check_proof(consistency_json.as_bytes(), note, &published.vkey)?;
+    merge(
+        v,
+        json!({
+            "events": size,
+            "checkpoint_ms": checkpoint_ms,
+            "checkpoint_again_ms": checkpoint_again_ms,
+            "inclusion_ms": cold_ms,
+            "inclusion_warm_ms": warm_ms,
+            "inclusion_max_ms": max_ms,
+            "inclusion_hashes": proof_hashes,
+            "inclusion_proof_bytes": document.len(),
+            "consistency_ms": consistency_ms,
+            "consistency_hashes": c.hashes.len(),
+            "check_proof_ms": check_ms,
+        }),
+    )
+}
+
 /// Durable single appends (`append`, one durable write each) of a further workload, on the imported
-/// ledger.
-fn append(paths: &Paths, count: u64, rep: u64) -> Result<Value> {
+/// ledger: signed with the actors' keys from its `keys/`, or unsigned.
+fn append(paths: &Paths, count: u64, rep: u64, signed: bool) -> Result<Value> {
     let clock = ManualClock::default();
     let mut v = json!({});
-    let mut ledger = open_measured(paths, &mut v)?;
+    let dir = paths.ledger_of(signed);
+    let mut ledger = open_measured_dir(&dir, &mut v)?;
     ledger.set_clock(Box::new(clock.clone()));
     let start = ledger.head().map_or(T0, |h| h.time.0);
     let commands: Vec<_> = Workload::new(SEED ^ (rep + 1), &format!("s{rep}-"), false).take(count as usize).collect();
@@ -655,7 +882,7 @@ fn append(paths: &Paths, count: u64, rep: u64) -> Result<Value> {
                     if failures.len() > 10 {
                         bail!("appends keep failing: {failures:?}");
                     }
-                    ledger = reopen(&paths.ledger(), &clock, ledger)?;
+                    ledger = reopen(&dir, &clock, ledger)?;
                     if ledger.head().map_or(0, |h| h.seq.0 + 1) > before {
                         break;
                     }
