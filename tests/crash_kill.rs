@@ -76,7 +76,13 @@ fn create(dir: &Path) {
         name_en: None,
     };
     l.init(opened, vec![area]).expect("init");
-    let fin = RegisterActor { id: actor("fin"), name: "市委金融办".into(), name_en: None, role: Role::Department, public_key: None };
+    let fin = RegisterActor {
+        id: actor("fin"),
+        name: "市委金融办".into(),
+        name_en: None,
+        role: Role::Department,
+        public_key: None,
+    };
     l.append(&actor("admin"), Command::RegisterActor(fin)).expect("registers");
     let c = NewCommitment {
         id: item(),

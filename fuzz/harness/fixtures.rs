@@ -1,4 +1,8 @@
 //! A manual clock and a small sample ledger (the seed reply's shape) for harnesses, seeds and tests.
+//!
+//! The sample ledger is signed, with keys derived from fixed seeds ([`signing_key`]), so that its
+//! bytes (signatures included) are the same on every run and the seed corpora can be regenerated
+//! exactly.
 
 use commitment_ledger::{
     ActorId, Amend, AreaId, Categorize, Code, Command, Correct, Date, Event, Hash, ItemCore, ItemId, Kind, Ledger,
@@ -6,6 +10,7 @@ use commitment_ledger::{
     RecordSource, RegisterActor, RegisterArea, Role, Seq, SourceId, SourceKind, State, Store, StreamVersion, Timestamp,
     Vocabulary,
 };
+use commitment_ledger::keys::{PublicKey, SigningKey};
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
@@ -41,6 +46,46 @@ pub fn opened() -> OpenLedger {
     }
 }
 
+/// The sample ledger's opening record: [`opened`], signed by the administrator's key [`signing_key`]`("admin")`.
+pub fn signed_opened() -> OpenLedger {
+    OpenLedger { admin_key: Some(public_key("admin")), ..opened() }
+}
+
+/// The names of the sample ledger's keys: one per actor, and the two that replace fin's (a rotation by
+/// fin itself) and macao's (registered for macao by the office).
+pub const KEY_NAMES: [&str; 7] = ["admin", "office", "fin", "macao", "deputy", "fin-2", "macao-2"];
+
+/// A signing key derived from a name: the same key on every run (never use such a key for real).
+pub fn signing_key(name: &str) -> SigningKey {
+    let mut seed = [0x5a_u8; 32];
+    for (s, b) in seed.iter_mut().zip(name.bytes()) {
+        *s = b;
+    }
+    SigningKey::from_bytes(&seed)
+}
+
+/// The public half of [`signing_key`].
+pub fn public_key(name: &str) -> PublicKey {
+    PublicKey::of(&signing_key(name))
+}
+
+/// The private key of one of the [`KEY_NAMES`] keys, by its public half.
+pub fn private_key_of(public: &PublicKey) -> Option<SigningKey> {
+    KEY_NAMES.iter().map(|n| signing_key(n)).find(|k| PublicKey::of(k) == *public)
+}
+
+/// The actor and the private key a command registers a public key for, when it names one of the
+/// [`KEY_NAMES`] keys.
+pub fn key_registered_by(command: &Command) -> Option<(ActorId, SigningKey)> {
+    let (whose, public) = match command {
+        Command::RegisterActor(r) => (&r.id, r.public_key.as_ref()?),
+        Command::RegisterKey { actor, public_key } => (actor, public_key.as_ref()?),
+        Command::Open(o) => (&o.admin, o.admin_key.as_ref()?),
+        _ => return None,
+    };
+    Some((whose.clone(), private_key_of(public)?))
+}
+
 /// The areas the harness ledgers open with.
 pub fn areas() -> Vec<RegisterArea> {
     [("finance", "金融"), ("health", "卫生健康")]
@@ -54,7 +99,13 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
     let reg = |id: &str, name: &str, role| {
         (
             actor("admin"),
-            Command::RegisterActor(RegisterActor { id: actor(id), name: name.into(), name_en: None, role, public_key: None }),
+            Command::RegisterActor(RegisterActor {
+                id: actor(id),
+                name: name.into(),
+                name_en: None,
+                role,
+                public_key: Some(public_key(id)),
+            }),
         )
     };
     let x1 = item("0771-fin-bonds");
@@ -190,17 +241,53 @@ pub fn sample_commands() -> Vec<(ActorId, Command)> {
                 reason: None,
             }),
         ),
+        // fin rotates its own key (signed with the old one); the office registers a new key for macao.
+        (actor("fin"), Command::RegisterKey { actor: actor("fin"), public_key: Some(public_key("fin-2")) }),
+        (actor("office"), Command::RegisterKey { actor: actor("macao"), public_key: Some(public_key("macao-2")) }),
+        (
+            actor("fin"),
+            Command::ReportProgress {
+                item: x1.clone(),
+                text: "signed with the new key".into(),
+                on: Some(Date::Day(2024, 5, 20)),
+                evidence: None,
+            },
+        ),
+        (
+            actor("macao"),
+            Command::RecordIndicator(RecordIndicator {
+                item: x1,
+                name: "bonds listed".into(),
+                value: "2300000000".into(),
+                unit: Some("USD".into()),
+                approximate: true,
+                as_of: Some(Date::Year(2023)),
+            }),
+        ),
+        // The deputy's term ended: the office retires her key.
+        (
+            actor("office"),
+            Command::RetireKey { actor: actor("deputy"), reason: Some("the deputy's term ended".into()) },
+        ),
     ]
 }
 
-/// The sample ledger, in memory, with its clock.
+/// The sample ledger, in memory, with its clock. Signed: the store keeps every actor's current key,
+/// so that the ledger (and one opened over a clone of its store) can append as any of them but the
+/// deputy, whose key is retired.
 pub fn sample_ledger() -> (Ledger<MemStore>, ManualClock) {
     let clock = ManualClock::at(now());
     let mut ledger = Ledger::with_store(MemStore::new(), Box::new(clock.clone())).expect("opens");
-    ledger.init(opened(), areas()).expect("init");
+    ledger.keyring_mut().insert(actor("admin"), signing_key("admin"));
+    ledger.init(signed_opened(), areas()).expect("init");
     for (i, (who, c)) in sample_commands().into_iter().enumerate() {
         clock.set(Timestamp(now().0 + 1_000_000 * (i as i64 + 1)));
+        let given = key_registered_by(&c);
         ledger.append(&who, c).expect("sample commands are legal");
+        // The key registered is at hand from its record on (as a department's own key file would be).
+        if let Some((whose, key)) = given {
+            ledger.keyring_mut().insert(whose, key);
+        }
     }
     (ledger, clock)
 }
