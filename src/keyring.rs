@@ -44,7 +44,7 @@ pub enum KeyringError {
     File(#[from] KeyError),
     /// The ledger's own checkpoint key could not be made.
     #[error("the ledger's checkpoint key: {0}")]
-    Other(String),
+    LedgerKey(String),
 }
 
 /// Signing keys by actor, shared: what an in-memory store keeps in place of a `keys/` folder (its
@@ -286,17 +286,6 @@ fn file_name(actor: &ActorId) -> String {
 /// Where `keys/` keeps an actor's key in a ledger directory.
 pub fn actor_key_path(ledger_dir: &Path, actor: &ActorId) -> PathBuf {
     ledger_dir.join(KEYS_DIR).join(file_name(actor))
-}
-
-/// Generates a key for `actor` and writes it to `keys/<actor>.pem` (mode 0600; the folder is created
-/// with mode 0700). Refuses to replace an existing file.
-pub fn create_actor_key(ledger_dir: &Path, actor: &ActorId) -> Result<(PublicKey, PathBuf), KeyringError> {
-    let dir = ledger_dir.join(KEYS_DIR);
-    create_keys_dir(&dir)?;
-    let key = keys::generate_signing_key();
-    let path = dir.join(file_name(actor));
-    keys::write_private_key(&path, &key, WriteMode::CreateNew)?;
-    Ok((PublicKey::of(&key), path))
 }
 
 /// Creates the `keys/` folder (mode 0700) if it does not exist.

@@ -144,7 +144,7 @@ impl Ledger<SledStore> {
         let created = if made_key {
             crate::publish::create_ledger_key(dir)
                 .map(|_| ())
-                .map_err(|e| LedgerError::Keys(crate::keyring::KeyringError::Other(e.to_string())))
+                .map_err(|e| LedgerError::Keys(crate::keyring::KeyringError::LedgerKey(e.to_string())))
         } else {
             Ok(())
         };

@@ -504,7 +504,7 @@ pub struct Verifier {
     trusted: Vec<Trusted>,
     roots: Vec<(u64, [u8; 32])>,
     /// For each checkpoint a witness saw, the time bound it sets on the records it covers:
-    /// (records covered, latest allowed time, checkpoint), sorted by size.
+    /// (records covered, latest allowed time, checkpoint).
     bounds: Vec<(u64, Timestamp, String)>,
 }
 
@@ -651,10 +651,7 @@ impl Verifier {
     /// Holds the log to checkpoints: the records each covers must be there, with its root, and none
     /// may carry a time after a witness saw it.
     pub fn hold_to(&mut self, trusted: Vec<Trusted>) {
-        let mut bounds: Vec<_> =
-            trusted.iter().filter_map(|t| t.witnessed.map(|w| (t.size, w, t.label.clone()))).collect();
-        bounds.sort_by_key(|b| b.0);
-        self.bounds = bounds;
+        self.bounds = trusted.iter().filter_map(|t| t.witnessed.map(|w| (t.size, w, t.label.clone()))).collect();
         self.trusted = trusted;
     }
 
@@ -735,7 +732,8 @@ impl Verifier {
         let rec = decoded.map_err(|e| bad(Problem::Undecodable(e)))?;
         self.check(&rec).map_err(bad)?;
         self.check_signature(&rec, statement).map_err(bad)?;
-        if let Some((_, bound, checkpoint)) = self.bounds.iter().find(|b| b.0 > rec.seq.0)
+        // The earliest time a witness saw a checkpoint covering the record.
+        if let Some((_, bound, checkpoint)) = self.bounds.iter().filter(|b| b.0 > rec.seq.0).min_by_key(|b| b.1)
             && rec.time > *bound
         {
             return Err(bad(Problem::AfterWitness {

@@ -12,7 +12,8 @@ use harness::{fixtures, frames};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
-const TARGETS: [&str; 6] = ["record_decode", "event_decode", "verifier", "model", "import_document", "bundle"];
+const TARGETS: [&str; 7] =
+    ["record_decode", "event_decode", "verifier", "model", "import_document", "bundle", "signed_log"];
 
 fn harness_for(target: &str) -> fn(&[u8]) {
     match target {
@@ -22,6 +23,7 @@ fn harness_for(target: &str) -> fn(&[u8]) {
         "model" => harness::model,
         "import_document" => harness::import_document,
         "bundle" => harness::bundle,
+        "signed_log" => harness::signed_log,
         other => panic!("no harness for {other}"),
     }
 }
@@ -172,7 +174,32 @@ fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     let first_three: Vec<u8> = bundle.split_inclusive(|b| *b == b'\n').take(3).flatten().copied().collect();
     out.push(("bundle", "seed-sample".into(), bundle));
     out.push(("bundle", "seed-first-three".into(), first_three));
+    for (name, data) in signed_seeds() {
+        out.push(("signed_log", name.into(), data));
+    }
     out
+}
+
+/// The signed-log seeds: the log as it is, and an insider's edits of each kind.
+fn signed_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    use harness::signed::{RECHAIN, STOLEN_KEYS};
+    let records = sample_bytes();
+    let last = u8::try_from(records.len() - 1).expect("a short sample");
+    let [op, a, b, c] = body_flip(&records, 20);
+    vec![
+        ("seed-unchanged", vec![0]),
+        ("seed-flip", vec![0, op, a, b, c]),
+        ("seed-flip-rechained", vec![RECHAIN, op, a, b, c]),
+        ("seed-flip-stolen-keys", vec![STOLEN_KEYS, op, a, b, c]),
+        ("seed-set-rechained", vec![RECHAIN, 1, 7, 60, 0x41]),
+        ("seed-deleted-rechained", vec![RECHAIN, 2, 9, 0, 0]),
+        ("seed-repeated-rechained", vec![RECHAIN, 3, 9, 10, 0]),
+        ("seed-swapped-rechained", vec![RECHAIN, 4, 3, 4, 0]),
+        ("seed-truncated", vec![0, 5, last, 0, 0]),
+        ("seed-time-forward-rechained", vec![RECHAIN, 6, last, 5, 0]),
+        ("seed-time-forward-stolen-keys", vec![STOLEN_KEYS, 6, 12, 5, 0]),
+        ("seed-signature-moved", vec![RECHAIN, 7, 10, 11, 0]),
+    ]
 }
 
 /// The small reply the import tests use: a source, four actors, two commitments and their figures.
@@ -248,6 +275,134 @@ fn the_verifier_harness_accepts_the_sample_and_names_a_broken_link() {
     assert!(bad.seq == 5 || bad.seq == 6, "{bad:?}");
 }
 
+/// The sample ledger is signed, and covers what the seeds need: every record carries its actor's
+/// signature, a rotated key signs after the rotation, a retired key signs nothing more, and its log in
+/// a new store (with the sample's keys at hand) takes appends.
+#[test]
+fn the_sample_is_signed_and_its_log_takes_appends() {
+    use commitment_ledger::{ActorId, AreaId, Command, RegisterArea};
+    let records = sample_bytes();
+    let report = harness::signed::verify(&records, Vec::new());
+    assert!(report.ok && report.signed == records.len() as u64 && report.unsigned == 0, "{report:?}");
+    let mut ledger = harness::ledger_over(&records);
+    let reg = ledger.registry();
+    assert_eq!(reg.actors[&ActorId::new("fin").expect("valid")].key, Some(fixtures::public_key("fin-2")));
+    assert_eq!(reg.actors[&ActorId::new("macao").expect("valid")].key, Some(fixtures::public_key("macao-2")));
+    assert_eq!(reg.actors[&ActorId::new("deputy").expect("valid")].key, None);
+    let admin = ActorId::new("admin").expect("valid");
+    let area = RegisterArea { id: AreaId::new("zz-area").expect("valid"), name: "area".into(), name_en: None };
+    ledger.append(&admin, Command::RegisterArea(area)).expect("appends as admin");
+    let deputy = ActorId::new("deputy").expect("valid");
+    let feedback = Command::RecordFeedback(commitment_ledger::RecordFeedback {
+        source: commitment_ledger::SourceId::new("reply-0771").expect("valid"),
+        verdict: commitment_ledger::Code::new("satisfied").expect("valid"),
+        text: None,
+        on: None,
+    });
+    let refused = ledger.append(&deputy, feedback).expect_err("a retired key signs nothing");
+    assert!(refused.to_string().contains("deputy has no registered key"), "{refused}");
+}
+
+/// The signed-log harness is not vacuous: an edited signed record is unsound whether or not the
+/// insider re-chains, re-signing with stolen keys gets past the signatures but not past a
+/// checkpoint, and a time moved forward is caught by the witnessed checkpoint only.
+#[test]
+fn the_signed_log_harness_catches_an_insider() {
+    use harness::signed::{self, RECHAIN, STOLEN_KEYS};
+    let original = signed::sample_log();
+    let o = |flags: u8, edits: &[[u8; 4]]| {
+        let mut log = original.clone();
+        for e in edits {
+            signed::edit(&mut log, e);
+        }
+        let origin = fixtures::signed_opened().origin;
+        if flags & STOLEN_KEYS != 0 {
+            signed::resign(&mut log, &origin);
+        }
+        if flags & (RECHAIN | STOLEN_KEYS) != 0 {
+            signed::rechain(&mut log);
+        }
+        let (size, root) = {
+            let r = signed::verify(&original, Vec::new());
+            (original.len() as u64, r.root.expect("a root"))
+        };
+        let root = base64_32(&root);
+        let last_time = commitment_ledger::Record::decode(original.last().expect("records")).expect("decodes").time;
+        let checkpoint = commitment_ledger::Trusted {
+            label: "c1".into(),
+            size,
+            root,
+            witnesses: vec!["w".into()],
+            witnessed: Some(last_time),
+            meets_policy: true,
+        };
+        (signed::verify(&log, Vec::new()), signed::verify(&log, vec![checkpoint]))
+    };
+    // A character of record 20's text, changed (its body is inside the signed statement).
+    let body_byte = body_flip(&original, 20);
+    let (plain, _) = o(0, &[body_byte]);
+    assert!(!plain.ok, "{plain:?}");
+    let (plain, held) = o(RECHAIN, &[body_byte]);
+    assert_eq!((plain.problem_kind, plain.first_bad_seq), (Some("bad_signature"), Some(20)), "{plain:?}");
+    assert!(!held.ok);
+    let (plain, held) = o(STOLEN_KEYS, &[body_byte]);
+    assert!(plain.ok, "stolen keys re-sign the changed record: {plain:?}");
+    assert_eq!(held.problem_kind, Some("checkpoint_mismatch"), "{held:?}");
+    // The last record's time moved forward: not signed, so only the witnessed checkpoint sees it.
+    let last = u8::try_from(original.len() - 1).expect("short");
+    let (plain, held) = o(RECHAIN, &[[6, last, 5, 0]]);
+    assert!(plain.ok, "{plain:?}");
+    assert_eq!((held.problem_kind, held.first_bad_seq), (Some("after_witness"), Some(u64::from(last))), "{held:?}");
+    // Truncated: sound on its own, not against the checkpoint.
+    let (plain, held) = o(0, &[[5, last, 0, 0]]);
+    assert!(plain.ok, "{plain:?}");
+    assert_eq!(held.problem_kind, Some("checkpoint_beyond_log"), "{held:?}");
+    for (name, data) in signed_seeds() {
+        harness::signed_log(&data);
+        assert!(!name.is_empty());
+    }
+}
+
+/// Corpus files written before records were signed (version 1 event bodies, format 1 records) are
+/// kept as they are: forever data, read and judged as before.
+#[test]
+fn version_1_corpus_files_are_still_read_and_judged() {
+    let read = |t: &str, name: &str| std::fs::read(root().join("corpus").join(t).join(name)).expect("a v1 seed");
+    let r0 = commitment_ledger::Record::decode(&read("record_decode", "v1-seed-00")).expect("decodes");
+    assert_eq!((r0.event_version, r0.signature), (1, None));
+    assert!(matches!(r0.event, commitment_ledger::Event::LedgerOpened(ref o) if o.admin_key.is_none()));
+    let e = read("event_decode", "v1-seed-00");
+    assert_eq!(u16::from_le_bytes([e[2], e[3]]), 1, "a version 1 body");
+    let entries = frames::decode(&read("verifier", "v1-seed-plain"));
+    let mut v = commitment_ledger::Verifier::new(None);
+    for (k, b) in &entries {
+        v.push(k, b).expect("a version 1 log verifies");
+    }
+    let report = v.finish(None);
+    assert!(report.ok && report.signed == 0 && report.unsigned == entries.len() as u64, "{report:?}");
+    for t in ["record_decode", "event_decode", "verifier", "bundle"] {
+        let v1: Vec<_> = files(&root().join("corpus").join(t))
+            .into_iter()
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("v1-seed")))
+            .collect();
+        assert!(!v1.is_empty(), "{t}: no v1 seeds");
+        assert!(replay(t, &v1).is_empty());
+    }
+}
+
+/// The signed-log edit that changes a letter of record `i`'s text (in its event body, which the
+/// actor signed): record 20 is fin's progress report "signed with the new key".
+fn body_flip(records: &[Vec<u8>], i: u8) -> [u8; 4] {
+    let r = &records[usize::from(i)];
+    let at = r.windows(7).position(|w| w == b"new key").expect("record 20 is fin's report after its rotation");
+    [0x20, i, (at >> 8) as u8, at as u8]
+}
+
+fn base64_32(s: &str) -> [u8; 32] {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).expect("base64").try_into().expect("32 bytes")
+}
+
 // ---------------------------------------------------------------------------------------------
 // proptest: mutations of real records and logs
 
@@ -303,6 +458,15 @@ proptest! {
     }
 
     #[test]
+    fn edited_signed_logs_are_never_called_sound(
+        flags in 0u8..4,
+        edits in proptest::collection::vec(any::<[u8; 4]>(), 0..6),
+    ) {
+        let data: Vec<u8> = std::iter::once(flags).chain(edits.into_iter().flatten()).collect();
+        harness::signed_log(&data);
+    }
+
+    #[test]
     fn mutated_import_documents_never_panic(
         json in any::<bool>(),
         edits in proptest::collection::vec((any::<u16>(), any::<u8>(), any::<u8>()), 0..4),
@@ -333,6 +497,7 @@ proptest! {
         harness::verifier(&data);
         harness::import_document(&data);
         harness::bundle(&data);
+        harness::signed_log(&data);
     }
 }
 
@@ -643,13 +808,44 @@ mod catalogue {
         signature: Option<serde_bytes::ByteBuf>,
     }
 
-    /// Writes the next progress report of `fin` on `x`, spoiled as a row says, straight into the log.
+    /// The stored form of a signed (format 2) record: format 1's fields up to the body, then the
+    /// actor's time and the signature (as two halves).
+    #[derive(serde::Serialize)]
+    struct WireV2 {
+        format: u8,
+        seq: u64,
+        prev: [u8; 32],
+        time: i64,
+        actor: String,
+        stream: String,
+        stream_version: u64,
+        stream_prev: Option<u64>,
+        event_type: u16,
+        event_version: u16,
+        #[serde(with = "serde_bytes")]
+        body: Vec<u8>,
+        actor_time: i64,
+        signature: ([u8; 32], [u8; 32]),
+    }
+
+    /// Writes the next progress report of `fin` on `x`, spoiled as a row says, straight into the log:
+    /// unsigned (format 1) unless the row says `sign` (see the catalogue's section 4).
     fn spoil(dir: &Path, op: &str) {
-        let (head, xpos) = {
+        let parts: Vec<&str> = op.split(' ').collect();
+        let arg = || parts[1].to_string();
+        let author = if op == "sign retired" {
+            // macao's key is retired first; its key file stays in keys/.
+            ok(dir, "actor retire-key macao --reason 'the officer left'");
+            "macao"
+        } else {
+            "fin"
+        };
+        let (head, xpos, origin) = {
             let mut l = open(dir);
             let h = l.head().expect("head");
             let x = l.item(&commitment_ledger::ItemId::new("x").expect("valid")).expect("reads").expect("x");
-            (h, x.core.pos)
+            let origin = l.registry().info().expect("opened").origin.clone();
+            (h, x.core.pos, origin)
         };
         let event = commitment_ledger::Event::ProgressReported(commitment_ledger::ProgressReported {
             item: commitment_ledger::ItemId::new("x").expect("valid"),
@@ -662,7 +858,7 @@ mod catalogue {
             seq: head.seq.0 + 1,
             prev: head.hash.0,
             time: head.time.0 + 1_000_000,
-            actor: "fin".into(),
+            actor: author.into(),
             stream: "item/x".into(),
             stream_version: xpos.next.0,
             stream_prev: xpos.last.map(|s| s.0),
@@ -672,25 +868,75 @@ mod catalogue {
             signature: None,
         };
         let _ = StreamVersion(0);
-        let parts: Vec<&str> = op.split(' ').collect();
-        let arg = || parts[1].to_string();
         let mut cut = None;
         let mut trailing = false;
-        match parts[0] {
-            "cut" => cut = Some(arg().parse::<usize>().expect("n")),
-            "trailing" => trailing = true,
-            "format" => w.format = arg().parse().expect("n"),
-            "event-type" => w.event_type = arg().parse().expect("n"),
-            "event-version" => w.event_version = arg().parse().expect("n"),
-            "signature" => w.signature = Some(serde_bytes::ByteBuf::from(vec![1, 2, 3])),
-            "seq" => w.seq = arg().parse().expect("n"),
-            "prev" => w.prev[0] ^= 1,
-            "time" => w.time = arg().parse().expect("n"),
-            "actor" => w.actor = arg(),
-            "stream" => w.stream = arg(),
-            other => panic!("unknown spoiling {other}"),
-        }
-        let mut bytes = commitment_ledger::encode_stored(&w);
+        let mut bytes = if parts[0] == "sign" {
+            let signer = match parts.get(1) {
+                Some(&"as") => parts[2],
+                _ => author,
+            };
+            let key = commitment_ledger::keys::read_private_key(&dir.join("keys").join(format!("{signer}.pem")))
+                .expect("the copy's key");
+            let actor_time = match parts.get(1) {
+                Some(&"actor-time") => w.time + parts[2].parse::<i64>().expect("seconds") * 1_000_000,
+                _ => w.time,
+            };
+            let statement = commitment_ledger::Statement {
+                actor: commitment_ledger::ActorId::new(author).expect("valid"),
+                stream_version: xpos.next,
+                event: event.clone(),
+                actor_time: Timestamp(actor_time),
+            };
+            let mut signature = statement.sign(&key, &origin).signature;
+            if parts.get(1) == Some(&"flip") {
+                signature[10] ^= 1;
+            }
+            if parts.get(1) == Some(&"text") {
+                // The text the actor signed, changed after it signed it.
+                w.body = commitment_ledger::Event::ProgressReported(commitment_ledger::ProgressReported {
+                    item: commitment_ledger::ItemId::new("x").expect("valid"),
+                    text: "spoilex".into(),
+                    on: commitment_ledger::Date::Year(2024),
+                    evidence: None,
+                })
+                .encode_body();
+            }
+            let (mut r, mut s) = ([0; 32], [0; 32]);
+            r.copy_from_slice(&signature[..32]);
+            s.copy_from_slice(&signature[32..]);
+            commitment_ledger::encode_stored(&WireV2 {
+                format: 2,
+                seq: w.seq,
+                prev: w.prev,
+                time: w.time,
+                actor: w.actor.clone(),
+                stream: w.stream.clone(),
+                stream_version: w.stream_version,
+                stream_prev: w.stream_prev,
+                event_type: w.event_type,
+                event_version: w.event_version,
+                body: w.body.clone(),
+                actor_time,
+                signature: (r, s),
+            })
+        } else {
+            match parts[0] {
+                "none" => {}
+                "cut" => cut = Some(arg().parse::<usize>().expect("n")),
+                "trailing" => trailing = true,
+                "format" => w.format = arg().parse().expect("n"),
+                "event-type" => w.event_type = arg().parse().expect("n"),
+                "event-version" => w.event_version = arg().parse().expect("n"),
+                "signature" => w.signature = Some(serde_bytes::ByteBuf::from(vec![1, 2, 3])),
+                "seq" => w.seq = arg().parse().expect("n"),
+                "prev" => w.prev[0] ^= 1,
+                "time" => w.time = arg().parse().expect("n"),
+                "actor" => w.actor = arg(),
+                "stream" => w.stream = arg(),
+                other => panic!("unknown spoiling {other}"),
+            }
+            commitment_ledger::encode_stored(&w)
+        };
         if let Some(n) = cut {
             bytes.truncate(n);
         }

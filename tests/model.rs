@@ -3,11 +3,14 @@
 //! be accepted or refused exactly as the model says, and leave a ledger that verifies and replays.
 //!
 //! The sequences are the fuzz crate's model target's (`fuzz/harness/model.rs`), driven here by proptest.
+//! They include key commands (registering, rotating and retiring keys, keys the ledger has and keys it
+//! does not), in signed ledgers and in ledgers opened unsigned.
 
 #[path = "../fuzz/harness/mod.rs"]
 mod harness;
 
-use commitment_ledger::{Ledger, LedgerError, ManualClock, SledStore, StoreError, SystemClock};
+use commitment_ledger::keys::{SigningKey, WriteMode};
+use commitment_ledger::{ActorId, Ledger, LedgerError, ManualClock, SledStore, StoreError, SystemClock};
 use harness::model::{Backend, MemBackend, Op, Stats, ops_from_bytes, run};
 use proptest::prelude::*;
 use std::sync::Mutex;
@@ -38,6 +41,13 @@ impl Backend for SledBackend {
     }
     fn injects_failures(&self) -> bool {
         false
+    }
+    fn give_key(&mut self, ledger: &mut Ledger<SledStore>, actor: &ActorId, key: &SigningKey) {
+        // Where the ledger looks for an actor's key when it opens: keys/<actor>.pem, mode 0600.
+        let path = commitment_ledger::keyring::actor_key_path(self.dir.path(), actor);
+        commitment_ledger::keyring::create_keys_dir(path.parent().expect("keys/")).expect("keys/");
+        commitment_ledger::keys::write_private_key(&path, key, WriteMode::Overwrite).expect("writes the key");
+        ledger.keyring_mut().insert(actor.clone(), key.clone());
     }
 }
 
@@ -93,11 +103,11 @@ fn script() -> Vec<Op> {
     let d = Op::Do;
     vec![
         // office (office), fin (department), macao (counterpart), deputy (deputy)
-        d(RegisterActor { by: 0, id: 1, role: 0, name: 0 }),
-        d(RegisterActor { by: 1, id: 2, role: 1, name: 1 }),
+        d(RegisterActor { by: 0, id: 1, role: 0, name: 0, key: None }),
+        d(RegisterActor { by: 1, id: 2, role: 1, name: 1, key: None }),
         Op::Batch(vec![
-            RegisterActor { by: 0, id: 4, role: 2, name: 0 },
-            RegisterActor { by: 0, id: 5, role: 3, name: 1 },
+            RegisterActor { by: 0, id: 4, role: 2, name: 0, key: None },
+            RegisterActor { by: 0, id: 5, role: 3, name: 1, key: None },
         ]),
         d(RegisterArea { by: 0, id: 2, name: 1 }),
         d(RecordSource { by: 1, id: 0, issuer: 1, addressee: Some(5), date: 1, title: 1, digest: 1 }),
@@ -133,10 +143,127 @@ fn script() -> Vec<Op> {
         Op::Clock(-3600),
         d(Status { by: 1, item: 0, to: 5, reason: 0, on: None }),
         d(Progress { by: 1, item: 0, text: 0, on: None, evidence: None }),
+        // Keys. fin rotates its own key (the ledger makes the new one).
+        d(RegisterKey { by: 2, actor: 2, key: None }),
+        // The office registers a key of the pool for macao. A batch that has macao sign with it at once
+        // is refused: its private half is handed over only once the record is written. Then it signs
+        // (after a reopen: on sled, from keys/macao.pem).
+        Op::Batch(vec![RegisterKey { by: 1, actor: 4, key: Some(0) }, RegisterKey { by: 3, actor: 4, key: None }]),
+        d(RegisterKey { by: 1, actor: 4, key: Some(0) }),
+        Op::Reopen,
+        d(RegisterKey { by: 3, actor: 4, key: None }),
+        d(Feedback { by: 4, source: 0, verdict: 1, text: None, on: None }),
+        // The deputy's new key is one her office keeps to itself: the ledger cannot sign for her.
+        d(RegisterKey { by: 0, actor: 5, key: Some(4) }),
+        d(Feedback { by: 4, source: 0, verdict: 2, text: None, on: None }),
+        // A key registered before, a weak key and bytes that are no canonical point are refused.
+        d(RegisterActor { by: 0, id: 3, role: 1, name: 0, key: Some(0) }),
+        d(RegisterKey { by: 0, actor: 2, key: Some(5) }),
+        d(RegisterKey { by: 0, actor: 2, key: Some(6) }),
+        // fin's key is retired (not with an empty reason): fin cannot append, nor register a key for
+        // itself; the office can, and fin appends again.
+        d(RetireKey { by: 1, actor: 2, reason: Some(194) }),
+        d(RetireKey { by: 1, actor: 2, reason: Some(0) }),
+        d(Record {
+            by: 2,
+            id: 1,
+            area: 0,
+            lead: 0,
+            partners: vec![],
+            kind: 0,
+            title: 0,
+            text: 1,
+            on: None,
+            due: None,
+            source: None,
+        }),
+        d(RegisterKey { by: 2, actor: 2, key: None }),
+        d(RegisterKey { by: 1, actor: 2, key: Some(1) }),
+        Op::CrashReopen,
+        d(Record {
+            by: 2,
+            id: 1,
+            area: 0,
+            lead: 0,
+            partners: vec![],
+            kind: 0,
+            title: 0,
+            text: 1,
+            on: None,
+            due: None,
+            source: None,
+        }),
     ]
 }
 
-const KINDS: [&str; 12] = [
+/// A ledger opened unsigned, as version 1 opened ledgers: actors without keys append unsigned, the
+/// ledger makes no keys (a key command without a key is refused), and an actor that has had a key
+/// signs from then on, so that once its key is retired it cannot append until it gets a new one.
+fn unsigned_script() -> Vec<Op> {
+    use harness::model::Cmd::*;
+    let d = Op::Do;
+    let fin_records = || Record {
+        by: 2,
+        id: 2,
+        area: 0,
+        lead: 0,
+        partners: vec![],
+        kind: 0,
+        title: 0,
+        text: 1,
+        on: None,
+        due: None,
+        source: None,
+    };
+    let mut ops = vec![Op::Unsigned];
+    ops.extend(harness::model::prologue());
+    ops.extend([
+        d(Progress { by: 2, item: 0, text: 0, on: None, evidence: None }),
+        d(RegisterKey { by: 1, actor: 2, key: None }),
+        d(RegisterKey { by: 1, actor: 2, key: Some(2) }),
+        Op::Reopen,
+        d(Progress { by: 2, item: 0, text: 1, on: None, evidence: None }),
+        d(RetireKey { by: 2, actor: 2, reason: None }),
+        Op::CrashReopen,
+        d(Progress { by: 2, item: 0, text: 2, on: None, evidence: None }),
+        d(fin_records()),
+        d(RegisterKey { by: 1, actor: 2, key: Some(3) }),
+        d(fin_records()),
+        // An actor registered with a key signs from its first record: sci's is a key its department
+        // keeps to itself, so the ledger cannot append as sci.
+        d(RegisterActor { by: 0, id: 3, role: 1, name: 0, key: Some(4) }),
+        // (sci: `by` 131 and `lead` 195 pick it from the whole pool of actors.)
+        d(Record {
+            by: 131,
+            id: 3,
+            area: 0,
+            lead: 195,
+            partners: vec![],
+            kind: 0,
+            title: 0,
+            text: 1,
+            on: None,
+            due: None,
+            source: None,
+        }),
+    ]);
+    ops
+}
+
+#[test]
+fn a_ledger_opened_unsigned_keeps_actors_that_had_a_key_signing_on_both_stores() {
+    for stats in [run(&unsigned_script(), &mut MemBackend), run(&unsigned_script(), &mut sled())] {
+        assert_eq!(stats.appended.get("key"), Some(&2), "{stats:?}");
+        assert_eq!(stats.appended.get("retire"), Some(&1), "{stats:?}");
+        assert_eq!(stats.appended.get("progress"), Some(&2), "{stats:?}");
+        assert_eq!(stats.refused.get("progress"), Some(&1), "the retired key's actor: {stats:?}");
+        assert_eq!(stats.refused.get("key"), Some(&1), "no key given in an unsigned ledger: {stats:?}");
+        assert_eq!(stats.appended.get("record").copied(), Some(3), "{stats:?}");
+        assert_eq!(stats.refused.get("record").copied(), Some(2), "{stats:?}");
+    }
+}
+
+const KINDS: [&str; 14] = [
     "actor",
     "area",
     "source",
@@ -149,6 +276,8 @@ const KINDS: [&str; 12] = [
     "reassign",
     "feedback",
     "categorize",
+    "key",
+    "retire",
 ];
 
 #[test]
@@ -159,6 +288,9 @@ fn the_script_appends_every_kind_of_command_on_both_stores() {
         }
         assert!(stats.refused.contains_key("status") && stats.refused.contains_key("open"), "{stats:?}");
         assert!(stats.refused.contains_key("progress"), "progress on a dropped item: {stats:?}");
+        for k in ["key", "retire", "feedback", "actor", "record"] {
+            assert!(stats.refused.contains_key(k), "no {k} refused: {stats:?}");
+        }
         assert!(stats.batches >= 1 && stats.reopens >= 2, "{stats:?}");
     }
     let mem = run(&script(), &mut MemBackend);
@@ -185,6 +317,11 @@ fn random_runs_accept_and_refuse_a_mix() {
     let refused: u64 = total.refused.values().sum();
     assert!(appended > 50 && refused > 50, "{total:?}");
     assert!(total.store_failures > 0 && total.reopens > 0, "{total:?}");
+    // Key commands are generated, and both outcomes happen for them.
+    for k in ["key", "retire"] {
+        assert!(total.appended.get(k).is_some_and(|&n| n > 0), "no {k} appended: {total:?}");
+        assert!(total.refused.get(k).is_some_and(|&n| n > 0), "no {k} refused: {total:?}");
+    }
 }
 
 /// A ledger this process has closed can be opened again at once (no retry here). Found by the sled

@@ -1,6 +1,13 @@
 //! Guards tamper evidence: changes made directly to a closed ledger's sled trees (records flipped,
 //! removed, renumbered, swapped, truncated; projections corrupted) are named by `commitments verify` or
 //! `commitments replay`, and a ledger whose log ends before its acknowledged head takes no appends.
+//!
+//! The fixture is a signed ledger (record format 2): every record carries its actor's signature over
+//! its statement, which covers the event but not what the ledger assigns (seq, link, time). So a
+//! rewrite re-chained without the actors' keys is caught at its first record (`bad_signature`); an
+//! insider who also took the keys from `keys/` passes `verify` alone, and only a checkpoint kept from
+//! before shows it (`checkpoint_mismatch`), as a witnessed one shows a time moved forward
+//! (`after_witness`). `tests/tamper_corpus.rs` holds the systematic corpus.
 
 mod support;
 
@@ -67,6 +74,8 @@ fn the_untouched_fixture_verifies() {
     assert_eq!(v["head_seq"], f.last);
     assert_eq!(v["unacknowledged"], 0);
     assert_eq!(v["first_bad_seq"], Value::Null);
+    // Every record is signed (a ledger made by this version), and every signature was checked.
+    assert_eq!((v["signed"].as_u64(), v["unsigned"].as_u64()), (Some(f.last + 1), Some(0)), "{v}");
     // A copy is as good as the original (the tests below rely on it).
     assert_eq!(sound_head(&f.copy("copy")), sound_head(&f.base));
 }
@@ -96,8 +105,9 @@ fn a_flipped_header_byte_is_named_in_every_record() {
 }
 
 /// One byte of every record that leaves it decodable and lawful: the acceptance time moves by one
-/// microsecond. Only the chain shows it: the next record (or the acknowledged head) vouches for the old
-/// hash, so verify blames the changed record, not its intact successor.
+/// microsecond. The ledger assigns the time, so the actor's signature does not cover it: only the chain
+/// shows it. The next record (or the acknowledged head) vouches for the old hash, so verify blames the
+/// changed record, not its intact successor.
 fn flip_time(raw: &Raw, seq: u64) {
     let mut bytes = raw.get(seq);
     let at = layout::TIME.start;
@@ -122,7 +132,8 @@ fn a_changed_record_is_named_by_its_own_seq() {
         assert_eq!(v["records"], seq, "{v}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
-    // The attack a reader cares about: the figure "4 enterprises" quietly becomes 5.
+    // The attack a reader cares about: the figure "4 enterprises" quietly becomes 5 (its signature no
+    // longer verifies either, but the chain, checked first, already names it).
     let seq = figure_seq(&f);
     let dir = f.tampered("figure", |raw| {
         let mut rec = Record::decode(&raw.get(seq)).unwrap();
@@ -132,6 +143,7 @@ fn a_changed_record_is_named_by_its_own_seq() {
     });
     let v = unsound(&dir);
     assert_eq!(first_bad(&v), seq, "{v}");
+    assert_eq!(v["problem_kind"], "changed", "{v}");
 }
 
 /// The seq of the fixture's first figure ("4 enterprises").
@@ -273,13 +285,11 @@ fn truncated_newest_records_are_reported() {
     }
 }
 
-/// Rewrites the log from `from` on: each record relinked to the rewritten one before it, and the
-/// stored head moved to the rewritten last record. What a forger with write access and this crate can do.
-fn rewrite_suffix(raw: &Raw, from: u64, change: impl FnOnce(&mut Record)) {
+/// Rewrites the log from `from` on: `change` applied to that record, then each later record relinked
+/// to the rewritten one before it. What a forger with write access and this crate can do.
+fn rewrite_suffix(raw: &Raw, from: u64, change: impl FnOnce(&[u8]) -> Vec<u8>) {
     let n = raw.len();
-    let mut rec = Record::decode(&raw.get(from)).unwrap();
-    change(&mut rec);
-    let mut bytes = rec.encode();
+    let mut bytes = change(&raw.get(from));
     raw.put(from, &bytes);
     for seq in from + 1..n {
         let prev = record_hash(&bytes);
@@ -289,54 +299,144 @@ fn rewrite_suffix(raw: &Raw, from: u64, change: impl FnOnce(&mut Record)) {
     }
 }
 
-/// A suffix rewritten with recomputed hashes through sled alone is caught: the acknowledged head is
-/// kept outside sled's files, and the rewritten last record is not the one acknowledged.
+/// The figure "4 enterprises" made 5, the record's old signature kept (no key).
+fn figure_five(bytes: &[u8]) -> Vec<u8> {
+    let mut rec = Record::decode(bytes).unwrap();
+    let Event::IndicatorRecorded(e) = &mut rec.event else { unreachable!() };
+    e.value = "5".into();
+    rec.encode()
+}
+
+/// The origin of the fixture's ledger (its statements name it).
+const ORIGIN: &str = "test.example/commitments";
+
+/// Moves the witness to the log's last record and drops the derived data (the projection, whose
+/// watermark names the original last record, and the stored Merkle tree): derived data is rebuilt from
+/// the log by the next writer, so an insider who rewrote the log does this too.
+fn cover_up(dir: &Path) {
+    let raw = Raw::open(dir);
+    let last = raw.len() - 1;
+    let hash = record_hash(&raw.get(last));
+    raw.derived.clear().unwrap();
+    raw.close();
+    write_witness(dir, last, hash);
+}
+
+/// A suffix rewritten with recomputed hashes through sled, without the actor's key: the rewritten
+/// record's signature no longer verifies, and verify names it — not the acknowledged head at the end.
+/// Re-signed with the key from `keys/`, the acknowledged head (kept outside sled's files) still
+/// catches it, at the last record.
 #[test]
-fn a_rewritten_suffix_is_caught_by_the_acknowledged_head() {
+fn a_rewritten_suffix_is_caught_at_its_first_record_or_by_the_acknowledged_head() {
     let f = Fixture::new();
     let seq = figure_seq(&f);
-    let dir = f.tampered("rewritten", |raw| {
-        rewrite_suffix(raw, seq, |rec| {
-            let Event::IndicatorRecorded(e) = &mut rec.event else { unreachable!() };
-            e.value = "5".into();
-        })
+    let dir = f.tampered("rewritten", |raw| rewrite_suffix(raw, seq, figure_five));
+    let v = unsound(&dir);
+    assert_eq!(v["problem_kind"], "bad_signature", "{v}");
+    assert_eq!(first_bad(&v), seq, "the first rewritten record: {v}");
+    assert_eq!(v["records"], seq, "{v}");
+    assert!(v["problem"].as_str().unwrap().contains("fin's key"), "names the actor: {v}");
+
+    let key = stolen_key(&f.base, "fin");
+    let dir = f.tampered("rewritten-signed", |raw| {
+        rewrite_suffix(raw, seq, |b| resign(&figure_five(b), ORIGIN, &key));
     });
     let v = unsound(&dir);
     assert_eq!(v["problem_kind"], "head_mismatch", "{v}");
     assert_eq!(first_bad(&v), f.last, "the last record is provably not the one acknowledged: {v}");
 }
 
-/// Not caught by `verify` alone, by design, when the insider also rewrites the witness (its format is
-/// documented): the chain and the head are consistent again. Per-record signatures and checkpoints held
-/// outside the ledger (the audit issue, see DESIGN.md "Audit") catch this rewrite. The test pins down
-/// what verify can and cannot see: if it starts failing, update the README and this test.
+/// The insider's rewrite in full: the figure changed, every later record re-chained, the witness
+/// rewritten, the derived data dropped. Without the actor's key, verify names the rewritten record.
+/// With the keys taken from the ledger's `keys/` folder (the record re-signed), verify alone cannot
+/// tell: this is the insider with the keys, and the reason checkpoints exist. A checkpoint kept from
+/// before the rewrite catches it (`checkpoint_mismatch`, exit 1, no record to blame: it is the history
+/// that differs); one a witness cosigned also catches the records' times moved forward, which needs no
+/// key at all (the time is not signed).
 #[test]
-fn a_rewritten_suffix_and_witness_are_not_caught_by_verify_alone() {
+fn a_rewritten_suffix_and_witness_are_caught_by_a_signature_or_a_checkpoint_kept_from_before() {
     let f = Fixture::new();
     let (_, original_head) = sound_head(&f.base);
     let seq = figure_seq(&f);
-    let dir = f.tampered("rewritten", |raw| {
-        rewrite_suffix(raw, seq, |rec| {
-            let Event::IndicatorRecorded(e) = &mut rec.event else { unreachable!() };
-            e.value = "5".into();
-        })
-    });
-    // The insider also rewrites the witness, and drops the projection (whose watermark names the
-    // original last record): derived data is rebuilt from the log by the next writer.
-    let last = Raw::open(&dir);
-    let hash = record_hash(&last.get(f.last));
-    last.derived.clear().unwrap();
-    last.close();
-    write_witness(&dir, f.last, hash);
+    // A checkpoint published before, and a witness's cosignature of it.
+    let c1 = f.tmp.path().join("c1");
+    cli(&f.base, &["checkpoint", "--out", c1.to_str().unwrap()]).ok();
+    let vkey = f.tmp.path().join("ledger.vkey");
+    std::fs::write(&vkey, cli(&f.base, &["ledger-key"]).ok().stdout).unwrap();
+    let wkey = f.tmp.path().join("witness.pem");
+    cli_raw(&["key", "generate", "--out", wkey.to_str().unwrap()]).ok();
+    let c1w = f.tmp.path().join("c1-cosigned");
+    let state = f.tmp.path().join("witness-state");
+    let cosigned = cli_raw(&[
+        "--json",
+        "cosign",
+        "--checkpoint",
+        c1.to_str().unwrap(),
+        "--state",
+        state.to_str().unwrap(),
+        "--key",
+        wkey.to_str().unwrap(),
+        "--log-key",
+        vkey.to_str().unwrap(),
+        "--out",
+        c1w.to_str().unwrap(),
+    ])
+    .ok()
+    .json();
+    let witness = cosigned["cosigner_vkey"].as_str().unwrap().to_string();
+    let held = |dir: &Path, cp: &Path, witnessed: bool| {
+        let mut args = vec!["--json", "verify", "--checkpoint", cp.to_str().unwrap()];
+        if witnessed {
+            args.extend(["--witness", witness.as_str()]);
+        }
+        let run = cli(dir, &args);
+        (run.code, run.json())
+    };
+    let (code, v) = held(&f.base, &c1w, true);
+    assert_eq!((code, &v["ok"]), (0, &Value::Bool(true)), "the untouched ledger holds to it: {v}");
+
+    // Without the key: the rewritten record's signature.
+    let dir = f.tampered("rewritten-no-key", |raw| rewrite_suffix(raw, seq, figure_five));
+    cover_up(&dir);
+    let v = unsound(&dir);
+    assert_eq!((v["problem_kind"].as_str(), first_bad(&v)), (Some("bad_signature"), seq), "{v}");
+
+    // With the stolen key.
+    let key = stolen_key(&f.base, "fin");
+    let dir = f.tampered("rewritten", |raw| rewrite_suffix(raw, seq, |b| resign(&figure_five(b), ORIGIN, &key)));
+    cover_up(&dir);
     let (code, v) = verify(&dir);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["ok"], true, "verify alone cannot see a consistently rewritten suffix and head");
+    assert_eq!(v["ok"], true, "verify alone cannot tell a rewrite by the insider who holds the keys");
     assert_eq!(v["records"], f.last + 1);
-    // What an outside checkpoint would show: the head is not the head that was published.
     assert_ne!(v["head"].as_str().unwrap(), original_head);
-    // And the forged figure is what readers now see.
     let show = cli(&dir, &["--json", "show", "fin-bonds"]).ok().json();
-    assert_eq!(show["indicators"][0]["history"][0]["value"], "5");
+    assert_eq!(show["indicators"][0]["history"][0]["value"], "5", "the forged figure is what readers see");
+    for (cp, witnessed) in [(&c1, false), (&c1w, true)] {
+        let (code, v) = held(&dir, cp, witnessed);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!((v["ok"].as_bool(), v["problem_kind"].as_str()), (Some(false), Some("checkpoint_mismatch")), "{v}");
+        assert_eq!(v["first_bad_seq"], Value::Null, "no record is to blame: the history differs: {v}");
+        assert_eq!(v["records"], f.last + 1, "every record verified on its own: {v}");
+    }
+
+    // The times from the figure on moved forward (80 years, past the witness's cosignature), re-chained,
+    // no key needed: verify alone passes; the cosigned checkpoint names the first record moved.
+    let dir = f.tampered("forward", |raw| {
+        for later in seq..=f.last {
+            let mut b = raw.get(later);
+            let time = i64::from_le_bytes(b[layout::TIME].try_into().unwrap()) + 80 * 365 * DAY_US;
+            b[layout::TIME].copy_from_slice(&time.to_le_bytes());
+            raw.put(later, &b);
+        }
+        rewrite_suffix(raw, seq, |b| b.to_vec());
+    });
+    cover_up(&dir);
+    let (code, v) = verify(&dir);
+    assert_eq!((code, &v["ok"]), (0, &Value::Bool(true)), "the time is not signed: {v}");
+    let (code, v) = held(&dir, &c1w, true);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!((v["problem_kind"].as_str(), first_bad(&v)), (Some("after_witness"), seq), "{v}");
 }
 
 /// Decodes, changes and re-encodes a stored projection value.
@@ -470,10 +570,12 @@ fn a_ledger_whose_log_ends_before_its_acknowledged_head_refuses_appends() {
 
 /// Removing the newest records is caught even when sled's own copy of the head goes too: the
 /// acknowledged head lives outside sled's files. Only an insider who also rewrites the witness hides
-/// it from verify alone; a checkpoint held outside the ledger (the audit issue) shows that too.
+/// it from verify alone; a checkpoint kept from before shows it (`checkpoint_beyond_log`).
 #[test]
-fn truncation_is_caught_by_the_witness_unless_the_witness_is_rewritten() {
+fn truncation_is_caught_by_the_witness_or_by_a_checkpoint_kept_from_before() {
     let f = Fixture::new();
+    let c1 = f.tmp.path().join("c1");
+    cli(&f.base, &["checkpoint", "--out", c1.to_str().unwrap()]).ok();
     let dir = f.tampered("no-head", |raw| raw.remove(f.last));
     let v = unsound(&dir);
     assert_eq!(v["problem_kind"], "truncated", "{v}");
@@ -488,6 +590,11 @@ fn truncation_is_caught_by_the_witness_unless_the_witness_is_rewritten() {
     let (code, v) = verify(&dir);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["records"], f.last);
+    let run = cli(&dir, &["--json", "verify", "--checkpoint", c1.to_str().unwrap()]).code(1);
+    let v = run.json();
+    assert_eq!(v["problem_kind"], "checkpoint_beyond_log", "{v}");
+    assert_eq!(v["first_bad_seq"], Value::Null, "{v}");
+    assert_eq!(v["records"], f.last, "{v}");
 }
 
 /// A missing witness is a problem, never a note: without it nothing vouches for the end of the log.
@@ -561,18 +668,31 @@ fn an_unreadable_witness_is_reported_by_verify() {
     assert!(v["ok"] == false || v["unacknowledged"].as_u64() > Some(0), "{v}");
 }
 
+/// A record continuing the chain, written behind the ledger's back: a copy of the last record one
+/// stream version on. Its old signature does not cover the new stream version (`bad_signature`);
+/// re-signed with the actor's key from `keys/`, it is a lawful record, and verify flags it as never
+/// acknowledged.
 #[test]
 fn a_forged_record_appended_after_the_head_shows_as_unacknowledged() {
     let f = Fixture::new();
-    // A well-formed record continuing the chain, written behind the ledger's back.
-    let dir = f.tampered("forged-tail", |raw| {
+    let forged = |raw: &Raw| {
         let last = raw.get(f.last);
         let mut rec = Record::decode(&last).unwrap();
         rec.seq = Seq(f.last + 1);
         rec.prev = Hash(record_hash(&last));
         rec.stream_prev = Some(Seq(f.last));
         rec.stream_version = commitment_ledger::StreamVersion(rec.stream_version.0 + 1);
-        raw.put(f.last + 1, &rec.encode());
+        rec
+    };
+    let dir = f.tampered("forged-unsigned", |raw| raw.put(f.last + 1, &forged(raw).encode()));
+    let v = unsound(&dir);
+    assert_eq!((v["problem_kind"].as_str(), first_bad(&v)), (Some("bad_signature"), f.last + 1), "{v}");
+    // The fixture ends with the office's categorization of the reply.
+    let key = stolen_key(&f.base, "office");
+    let dir = f.tampered("forged-tail", |raw| {
+        let rec = forged(raw);
+        assert_eq!(rec.actor.as_str(), "office");
+        raw.put(f.last + 1, &resign(&rec.encode(), ORIGIN, &key));
     });
     let (code, v) = verify(&dir);
     assert_eq!(code, 0, "{v}");

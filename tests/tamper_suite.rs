@@ -13,6 +13,13 @@
 //! record format of `schema/record-format.md` §2, the checks of §11, the report's documentation), not
 //! taken from what the code answers.
 //!
+//! The ledgers are signed (record format 2: the envelope ends with the actor's time and a 64-byte
+//! signature over the record's statement, §8). The statement covers the event, the stream and stream
+//! version, the actor and the actor's time, not what the ledger assigns (seq, link, time, stream link):
+//! a change of the former that leaves the record lawful still breaks the chain first (`changed`, or
+//! `head_mismatch` at the last record); a re-chained forgery that only moves records, links or times
+//! needs no key, and only checkpoints catch it (`tests/tamper_corpus.rs`).
+//!
 //! Most cases run the library's verification (`Ledger::open_read` + `Ledger::verify`, which is what
 //! `commitments verify` runs, or `verify_bundle`); cases on the fixture also run the binary's
 //! `verify --json` (all of them, or every third or fourth in the largest classes) and must give the
@@ -23,8 +30,8 @@ mod support;
 
 use commitment_ledger::export::{RecordJson, export};
 use commitment_ledger::{
-    Command, Event, Hash, Head, ItemState, Kind, Ledger, Record, Registry, Report, Seq, Store, Timestamp,
-    decode_stored, encode_stored, verify_bundle,
+    Command, Event, Hash, Head, ItemState, Kind, Ledger, MAX_ACTOR_SKEW, Record, Registry, Report, Seq, Store,
+    Timestamp, decode_stored, encode_stored, verify_bundle,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -522,6 +529,8 @@ struct Envelope {
     event_version: usize,
     body_len: usize,
     body: std::ops::Range<usize>,
+    /// The actor's time (8 bytes) and the signature (64 bytes) after it.
+    actor_time: usize,
     signature: usize,
 }
 
@@ -538,8 +547,10 @@ fn envelope(b: &[u8]) -> Envelope {
     let event_version = event_type + 2;
     let body_len = event_version + 2;
     let body = body_len + 8..body_len + 8 + len_at(body_len);
-    let signature = body.end;
-    assert_eq!((b[signature], b.len()), (0, signature + 1), "a record ends with the `None` signature tag");
+    // Format 2: the actor's time, then the 64-byte signature, end the record.
+    let actor_time = body.end;
+    let signature = actor_time + 8;
+    assert_eq!((b[0], b.len()), (2, signature + 64), "a signed record ends with its actor's time and signature");
     Envelope {
         actor_len,
         actor,
@@ -551,6 +562,7 @@ fn envelope(b: &[u8]) -> Envelope {
         event_version,
         body_len,
         body,
+        actor_time,
         signature,
     }
 }
@@ -596,13 +608,17 @@ fn collect_texts(v: &Value, out: &mut Vec<String>) {
 /// - the format byte → an unknown format (`undecodable`); the seq field → `seq_mismatch`; the link →
 ///   `broken_link` at the record itself (its hash changed with it, so the next record does not vouch
 ///   for it, and nothing says the record before it changed);
-/// - a time that stays valid and not before the previous record's → the record still checks, only
-///   the chain shows it: the next record vouches for its old hash (`changed`), or for the last record
-///   the acknowledged head does (`head_mismatch`); a time before the previous record's →
-///   `time_went_back`; a negative time → `bad_time`;
-/// - a length prefix, a tag, an invalid id or stream text, an unknown event type or version, a byte
-///   more or less → `undecodable`; the stream position fields → `stream_broken`;
-/// - a character of a free text changed into another lawful one → `changed` / `head_mismatch`.
+/// - a time that stays valid, not before the previous record's and not more than 5 minutes before its
+///   actor signed → the record still checks (the time is not signed), only the chain shows it: the
+///   next record vouches for its old hash (`changed`), or for the last record the acknowledged head
+///   does (`head_mismatch`); a time before the previous record's → `time_went_back`; more than 5
+///   minutes before the actor's time → `actor_time_ahead`; a negative time → `bad_time`;
+/// - a length prefix, an invalid id or stream text, an unknown event type or version, a byte more or
+///   less → `undecodable`; the stream position fields → `stream_broken`;
+/// - a character of a free text changed into another lawful one, a byte of the signature, the actor's
+///   time moved back or a little forward → the signature no longer verifies, but signatures are checked
+///   in batches and the record is otherwise good, so the chain names it first: `changed` /
+///   `head_mismatch`; the actor's time moved more than 5 minutes past the record's → `actor_time_ahead`.
 fn byte_cases(base: &Base, seq: u64, part: Part) -> Vec<(String, Vec<u8>, Want)> {
     let rec = base.rec(seq);
     let env = envelope(rec);
@@ -618,6 +634,7 @@ fn byte_cases(base: &Base, seq: u64, part: Part) -> Vec<(String, Vec<u8>, Want)>
         b[at] = to;
         b
     };
+    let actor_time = i64::from_le_bytes(rec[env.actor_time..env.actor_time + 8].try_into().unwrap());
     let time_case = |mask_at: usize, mask: u8| {
         let b = flip(mask_at, mask);
         let time = i64::from_le_bytes(b[layout::TIME].try_into().unwrap());
@@ -625,7 +642,11 @@ fn byte_cases(base: &Base, seq: u64, part: Part) -> Vec<(String, Vec<u8>, Want)>
             bad("bad_time", seq)
         } else if seq > 0 && time < base.time(seq - 1) {
             bad("time_went_back", seq)
+        } else if actor_time > time.saturating_add(MAX_ACTOR_SKEW) {
+            // Accepted more than the allowed skew before its actor signed it.
+            bad("actor_time_ahead", seq)
         } else {
+            // The time is not signed (the ledger assigns it): only the chain shows it.
             lawful_change()
         };
         (b, want)
@@ -660,7 +681,11 @@ fn byte_cases(base: &Base, seq: u64, part: Part) -> Vec<(String, Vec<u8>, Want)>
                 ("event type unknown".into(), flip(env.event_type + 1, 0x80), bad("undecodable", seq)),
                 ("event version unknown".into(), flip(env.event_version + 1, 0x80), bad("undecodable", seq)),
                 ("body length".into(), flip(env.body_len, 0x01), bad("undecodable", seq)),
-                ("signature tag None → Some".into(), flip(env.signature, 0x01), bad("undecodable", seq)),
+                // The signature no longer verifies, but the record is otherwise good: the chain,
+                // checked before the signatures' batch, names it first.
+                ("signature, first byte (R)".into(), flip(env.signature, 0x01), lawful_change()),
+                ("signature, last byte (S)".into(), flip(env.signature + 63, 0x10), lawful_change()),
+                ("actor's time ± 1 µs".into(), flip(env.actor_time, 0x01), lawful_change()),
                 ("a byte appended".into(), [rec, &[0][..]].concat(), bad("undecodable", seq)),
                 ("last byte cut".into(), rec[..rec.len() - 1].to_vec(), bad("undecodable", seq)),
                 ("emptied".into(), Vec::new(), bad("undecodable", seq)),
@@ -670,6 +695,15 @@ fn byte_cases(base: &Base, seq: u64, part: Part) -> Vec<(String, Vec<u8>, Want)>
             } else {
                 cases.push(("stream link tag 2".into(), set(env.stream_prev, 2), bad("undecodable", seq)));
             }
+            // The actor's time 2^48 µs (about 9 years) later, past the allowed skew, or earlier.
+            let b = flip(env.actor_time + 6, 0x01);
+            let moved = i64::from_le_bytes(b[env.actor_time..env.actor_time + 8].try_into().unwrap());
+            let want = if moved > base.time(seq).saturating_add(MAX_ACTOR_SKEW) {
+                bad("actor_time_ahead", seq)
+            } else {
+                lawful_change()
+            };
+            cases.push(("actor's time ± 2^48 µs".into(), b, want));
             if let Some(at) = text_byte(rec, &env) {
                 cases.push(("a character of a free text".into(), flip(at, 0x01), lawful_change()));
             }
@@ -679,7 +713,7 @@ fn byte_cases(base: &Base, seq: u64, part: Part) -> Vec<(String, Vec<u8>, Want)>
 }
 
 /// Which part of a record [`byte_cases`] changes: the fixed header and the actor (format, seq, prev,
-/// time, actor), or the rest (stream, event type and version, body, signature, length).
+/// time, actor), or the rest (stream, event type and version, body, actor's time, signature, length).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Part {
     Header,
@@ -700,7 +734,8 @@ fn with_prev(bytes: &[u8], prev: [u8; 32]) -> Vec<u8> {
     b
 }
 
-/// A lawful record that is not the base's: record `seq` accepted one microsecond later.
+/// A lawful record that is not the base's: record `seq` accepted one microsecond later (its signature
+/// still verifies: the time is not signed).
 fn forged(base: &Base, seq: u64) -> Vec<u8> {
     let mut rec = Record::decode(base.rec(seq)).unwrap();
     rec.time = Timestamp(rec.time.0 + 1);
@@ -839,7 +874,9 @@ fn removed_moved_and_swapped_records_are_named() {
 
         // A complete forgery of a removal: a record no later record depends on (the last of its item's
         // stream, not a registration) removed, every later record renumbered, its stream link moved
-        // down and re-chained. Every record checks; the witness still names the old last record, so
+        // down and re-chained. None of these fields is signed (seq, link and stream link are the
+        // ledger's), so no key is needed, and every signature still verifies. Every record checks;
+        // the witness still names the old last record, so
         // the log ends before it: `truncated` at the old last seq. The rewritten records before it
         // cannot be told from acknowledged ones without a hash kept from them (`verify --at`). With
         // the witness rewritten too, the projection left behind still shows it (its watermark is no

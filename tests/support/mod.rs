@@ -573,3 +573,32 @@ pub fn write_witness(dir: &Path, seq: u64, hash: [u8; 32]) {
 
 /// A ledger over `MemStore` with the test's clock, and the commands and assertions of the `rules_*` tests.
 pub mod mem;
+
+/// The private key of `actor` in a ledger directory's `keys/` folder, read as an insider who copies
+/// the folder would.
+#[track_caller]
+pub fn stolen_key(dir: &Path, actor: &str) -> commitment_ledger::keys::SigningKey {
+    let path = dir.join("keys").join(format!("{actor}.pem"));
+    commitment_ledger::keys::read_private_key(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Record bytes re-signed with `key` over the record's statement (`Record::statement`) for a ledger of
+/// `origin`, keeping the actor's time: what an insider holding the actor's key writes after changing
+/// a signed record. The record must be readable and in its event type's current version.
+#[track_caller]
+pub fn resign(bytes: &[u8], origin: &str, key: &commitment_ledger::keys::SigningKey) -> Vec<u8> {
+    use ed25519_dalek::Signer as _;
+    let mut rec = commitment_ledger::Record::decode(bytes).expect("a readable record");
+    let actor_time = rec.signature.map_or(rec.time, |s| s.actor_time);
+    let signature = key.sign(&rec.statement(origin, actor_time)).to_bytes();
+    rec.signature = Some(commitment_ledger::Signed { actor_time, signature });
+    rec.encode()
+}
+
+/// Where the actor's time and the signature of a format 2 record are: its last 72 bytes (see
+/// `schema/record-format.md` §2).
+pub fn signed_tail(bytes: &[u8]) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+    assert_eq!(bytes.first(), Some(&2), "a format 2 (signed) record");
+    let n = bytes.len();
+    (n - 72..n - 64, n - 64..n)
+}

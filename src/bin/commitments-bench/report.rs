@@ -107,7 +107,12 @@ impl Run {
         ));
         t.push((format!("inclusion proof < 10 ms{scale}"), self.get("ledger_inclusion_proof_ms"), 10.0, false));
         t.push((format!("checkpoint < 50 ms{scale}"), self.get("ledger_checkpoint_ms"), 50.0, false));
-        t.push((format!("verify ≥ 1,000,000 events/s, unsigned{scale}"), self.get("ledger_verify_unsigned"), 1e6, true));
+        t.push((
+            format!("verify ≥ 1,000,000 events/s, unsigned{scale}"),
+            self.get("ledger_verify_unsigned"),
+            1e6,
+            true,
+        ));
         t.push((
             format!("verify ≥ 1,000,000 events per CPU-second, unsigned{scale}"),
             self.get("ledger_verify_unsigned_cpu"),
