@@ -12,6 +12,7 @@
 use crate::codec::CodecError;
 use crate::date::Timestamp;
 use crate::decide::{self, Rejection};
+use crate::event::Event;
 use crate::export::{BundleLine, check_fields};
 use crate::ids::{ActorId, Seq, StreamVersion};
 use crate::keys::{PublicKey, VerifyingKey};
@@ -93,8 +94,9 @@ pub enum Problem {
     Empty,
     /// The record was inserted: the record after it links to the record before it.
     Inserted {
-        /// The seq of the genuine record the chain continues from.
-        continues_from: u64,
+        /// The seq of the genuine record the chain continues from (none when the record was inserted
+        /// before the first).
+        continues_from: Option<u64>,
     },
     /// Derived data (the stored projection) does not match a replay of the log it claims to reflect.
     DerivedMismatch {
@@ -289,9 +291,12 @@ impl fmt::Display for Problem {
                 "the store cannot be read past this point ({why}): the records before it verified; \
                  restore the ledger from a verified export bundle (`commitments restore`)"
             ),
-            Problem::Inserted { continues_from } => write!(
-                f,
-                "the record was inserted: the record after it links to record {continues_from}, the one before it"
+            Problem::Inserted { continues_from: Some(n) } => {
+                write!(f, "the record was inserted: the record after it links to record {n}, the one before it")
+            }
+            Problem::Inserted { continues_from: None } => f.write_str(
+                "the record was inserted before the log's first record: the record after it opens the ledger (it \
+                 links to nothing) and the records after it continue from it",
             ),
             Problem::Empty => {
                 f.write_str("the log holds no records, not even record 0 (the ledger was emptied or never opened)")
@@ -842,17 +847,35 @@ impl Verifier {
     /// head, when k is the last — still agrees with record k's hash), or record k was. `this` is record
     /// k's bytes, `next` record k+1's.
     pub fn attribute(&self, bad: Bad, this: Option<&[u8]>, next: Option<&[u8]>) -> Bad {
+        let out_of_place = matches!(bad.problem, Problem::BrokenLink { .. } | Problem::SeqMismatch { .. })
+            || matches!(bad.problem, Problem::Gap { expected, found } if found < expected);
+        let this_rec = this.and_then(|b| Record::decode(b).ok());
+        let next_links_to = next.and_then(|b| Record::decode(b).ok()).map(|r| r.prev);
+        if out_of_place && bad.seq >= 1 && this.is_some_and(|b| hash_record_bytes(b) != self.prev) {
+            // Record k links where record k-1 does (to k-2), and record k+1 links to record k-1: record
+            // k is a copy of k-1 renumbered into place, the intruder, not its twin.
+            if this_rec.as_ref().is_some_and(|r| r.prev == self.prev_prev) && next_links_to == Some(self.prev) {
+                return Bad { seq: bad.seq, problem: Problem::Inserted { continues_from: Some(bad.seq - 1) } };
+            }
+            // Record 1 opens the ledger too (it links to nothing, it is a `LedgerOpened`), and the
+            // record after it does not continue from record 0: record 0 was inserted before the log's
+            // genuine first record.
+            if bad.seq == 1
+                && this_rec.as_ref().is_some_and(|r| r.prev == Hash::ZERO && matches!(r.event, Event::LedgerOpened(_)))
+                && next_links_to != Some(self.prev)
+            {
+                return Bad { seq: 0, problem: Problem::Inserted { continues_from: None } };
+            }
+        }
         // Record k continues the chain from record k-2 (its link is k-2's hash): record k-1 is an
         // intruder, inserted between two genuine records (renumbered or not).
         // (A record identical to the one before it is the intruder itself: it is not blamed on its twin.)
         if bad.seq >= 2
-            && (matches!(bad.problem, Problem::BrokenLink { .. } | Problem::SeqMismatch { .. })
-                || matches!(bad.problem, Problem::Gap { expected, found } if found < expected))
-            && let Some(this) = this.filter(|b| hash_record_bytes(b) != self.prev)
-            && let Ok(rec) = Record::decode(this)
-            && rec.prev == self.prev_prev
+            && out_of_place
+            && this.is_some_and(|b| hash_record_bytes(b) != self.prev)
+            && this_rec.as_ref().is_some_and(|r| r.prev == self.prev_prev)
         {
-            return Bad { seq: bad.seq - 1, problem: Problem::Inserted { continues_from: bad.seq - 2 } };
+            return Bad { seq: bad.seq - 1, problem: Problem::Inserted { continues_from: Some(bad.seq - 2) } };
         }
         let (Problem::BrokenLink { expected, found }, Some(this)) = (&bad.problem, this) else { return bad };
         if bad.seq == 0 {
