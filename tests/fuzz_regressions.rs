@@ -565,7 +565,7 @@ mod catalogue {
                 }
             }
             // Times first: a record accepted today holds today's date inside its time.
-            let out = hex_runs(&out);
+            let out = signed_note_keys(&hex_runs(&out));
             let today = commitment_ledger::Timestamp::now().day(480).to_string();
             out.replace(&today, "{today}")
         }
@@ -594,6 +594,33 @@ mod catalogue {
             out.push(ch);
             i += ch.len_utf8();
         }
+        out
+    }
+
+    /// Names what signed-note keys and Merkle roots make differ from run to run: a key's name is
+    /// followed by `+{keyid}` (8 hex digits) and, in a verifier key, `+{vkey}` (44 base64 digits); a
+    /// base64 root (44 digits ending in `=`) is `{base64}`.
+    fn signed_note_keys(s: &str) -> String {
+        let b64 = |t: &str| t.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/');
+        let hex8 = |t: &str| t.len() == 8 && t.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+        let token = |c: char| c.is_ascii_alphanumeric() || "+/=._-".contains(c);
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find(token) {
+            out.push_str(&rest[..start]);
+            let len = rest[start..].find(|c: char| !token(c)).unwrap_or(rest.len() - start);
+            let t = &rest[start..start + len];
+            let parts: Vec<&str> = t.splitn(3, '+').collect();
+            let masked = match parts.as_slice() {
+                _ if t.len() == 44 && t.ends_with('=') && b64(t.trim_end_matches('=')) => "{base64}".to_string(),
+                [name, id] if hex8(id) => format!("{name}+{{keyid}}"),
+                [name, id, key] if hex8(id) && key.len() == 44 && b64(key) => format!("{name}+{{keyid}}+{{vkey}}"),
+                _ => t.to_string(),
+            };
+            out.push_str(&masked);
+            rest = &rest[start + len..];
+        }
+        out.push_str(rest);
         out
     }
 
@@ -739,6 +766,99 @@ mod catalogue {
         ] {
             ok(dir, args);
         }
+    }
+
+    /// The ledgers and files of section 5 (see the catalogue): `k` the signed ledger, `o` another
+    /// ledger, `d` the files.
+    fn keys_fixture(k: &Path, o: &Path, d: &Path) {
+        std::fs::create_dir(d).expect("mkdir");
+        let f = |name: &str| d.join(name).display().to_string();
+        let write = |name: &str, text: &[u8]| std::fs::write(d.join(name), text).expect("writes");
+        let mode = |name: &str, m: u32| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(d.join(name), std::fs::Permissions::from_mode(m)).expect("chmod");
+        };
+        for args in [
+            "init --title 'Keys fixture' --origin example.gov/signed".to_string(),
+            format!("key generate --out {}", f("li-jing.pem")),
+            format!("actor add li-jing --name 李静 --role deputy --public-key {}", f("li-jing.pem.pub")),
+            "actor add fin --name 市委金融办 --role department".into(),
+            "actor add macao --name 澳门金融管理局 --role counterpart".into(),
+            "actor retire-key macao --reason 'the officer left'".into(),
+            "source add reply-0771 --title 答复 --date 2024-05 --issuer admin --addressee li-jing".into(),
+            "record x --lead fin --area finance --title Bonds --partner macao".into(),
+            format!("checkpoint --out {}", f("c1")),
+            "progress x --text more --actor fin".into(),
+            format!("checkpoint --out {}", f("c2")),
+            format!("prove 3 --checkpoint {} --out {}", f("c2"), f("p3.json")),
+            format!("prove --consistency {} {} --out {}", f("c1"), f("c2"), f("c1-c2.json")),
+        ] {
+            ok(k, &args);
+        }
+        // The witness's key is made from a fixed seed, so that the rows that print it are the same on
+        // every run (as `key generate` would write it: PKCS#8 PEM, mode 0600, and SPKI PEM beside it).
+        {
+            use commitment_ledger::keys::{self, SigningKey, WriteMode};
+            let w = SigningKey::from_bytes(&[7; 32]);
+            keys::write_private_key(&d.join("witness.pem"), &w, WriteMode::CreateNew).expect("writes");
+            keys::write_public_key(&d.join("witness.pem.pub"), &w.verifying_key(), WriteMode::CreateNew)
+                .expect("writes");
+        }
+        write("vkey", &ok(k, "ledger-key").stdout);
+        // A cosignature's time is in whole seconds, and `verify` holds every record it covers to it: a
+        // record appended earlier in the same second as the cosigning is reported as moved forward
+        // (reported upstream). The witness cosigns a second after the last record.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let cosigned = ok(
+            k,
+            &format!(
+                "cosign --checkpoint {} --state {} --key {} --log-key {} --out {}",
+                f("c2"),
+                f("witness"),
+                f("witness.pem"),
+                f("vkey"),
+                f("c2-cosigned")
+            ),
+        );
+        let said = String::from_utf8_lossy(&cosigned.stderr).to_string() + &String::from_utf8_lossy(&cosigned.stdout);
+        let at = said.find("cosigner key ").expect("cosign names the witness's key") + "cosigner key ".len();
+        let vkey = said[at..].split(|c: char| c == ')' || c.is_whitespace()).next().expect("a key");
+        write("witness.vkey", vkey.as_bytes());
+        ok(o, "init --title Other --origin example.gov/other");
+        ok(o, &format!("checkpoint --out {}", f("other")));
+        write("other.vkey", &ok(o, "ledger-key").stdout);
+        std::fs::copy(k.join("keys").join("fin.pem"), d.join("loose.pem")).expect("copies");
+        mode("loose.pem", 0o644);
+        write("not-a-key.pem", b"not a key\n");
+        mode("not-a-key.pem", 0o600);
+        write("c-not-a-note", b"hello\n");
+        let c1 = std::fs::read_to_string(d.join("c1")).expect("c1");
+        write("c-unsigned", (c1.split("\n\n").next().expect("a body").to_string() + "\n\n").as_bytes());
+        let c2 = std::fs::read_to_string(d.join("c2")).expect("c2");
+        assert!(c2.contains("\n20\n"), "{c2}");
+        write("c-changed", c2.replacen("\n20\n", "\n21\n", 1).as_bytes());
+        let p3 = std::fs::read_to_string(d.join("p3.json")).expect("p3");
+        write("p-cut.json", &p3.as_bytes()[..40]);
+        write("p-empty.json", b"{}");
+        assert!(p3.contains("\"leaf_index\": 3"), "{p3}");
+        write("p-wrong-leaf.json", p3.replacen("\"leaf_index\": 3", "\"leaf_index\": 4", 1).as_bytes());
+    }
+
+    /// Every file under a directory, with its bytes.
+    fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).expect("reads the directory").map(|e| e.expect("an entry")) {
+                let p = e.path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else {
+                    out.insert(p.clone(), std::fs::read(&p).expect("reads"));
+                }
+            }
+        }
+        out
     }
 
     /// The base import document: the first ```toml block.
@@ -974,7 +1094,12 @@ mod catalogue {
         std::fs::write(t("base.toml"), &base).expect("writes");
         ok(&imported, &format!("import {}", t("base.toml").display()));
         let bundle = String::from_utf8(ok(&l, "export").stdout).expect("utf-8");
+        let (k, o, d) = (t("signed"), t("second"), t("keyfiles"));
+        keys_fixture(&k, &o, &d);
         let vars = Vars(vec![
+            ("{K}", k.display().to_string()),
+            ("{O}", o.display().to_string()),
+            ("{D}", d.display().to_string()),
             ("{L}", l.display().to_string()),
             ("{N}", t("nothing").display().to_string()),
             ("{FILE}", t("file.txt").display().to_string()),
@@ -1039,6 +1164,12 @@ mod catalogue {
                     let o = run(Some(&t("copy")), &split(&input[1], &vars));
                     assert!(raw_log(&t("copy")) == before, "{id}: the log changed");
                     (o, l.clone(), sound_head(&l))
+                }
+                5 => {
+                    let (before, files) = (sound_head(&k), snapshot(&d));
+                    let o = run(Some(&k), &split(&input[0], &vars));
+                    assert!(snapshot(&d) == files, "{id}: a file in {} changed", d.display());
+                    (o, k.clone(), before)
                 }
                 _ => panic!("a row outside a numbered section: {line}"),
             };

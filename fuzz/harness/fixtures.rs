@@ -4,13 +4,13 @@
 //! bytes (signatures included) are the same on every run and the seed corpora can be regenerated
 //! exactly.
 
+use commitment_ledger::keys::{PublicKey, SigningKey};
 use commitment_ledger::{
     ActorId, Amend, AreaId, Categorize, Code, Command, Correct, Date, Event, Hash, ItemCore, ItemId, Kind, Ledger,
     ManualClock, MemStore, NewCommitment, OpenLedger, ProgressReported, Record, RecordFeedback, RecordIndicator,
     RecordSource, RegisterActor, RegisterArea, Role, Seq, SourceId, SourceKind, State, Store, StreamVersion, Timestamp,
     Vocabulary,
 };
-use commitment_ledger::keys::{PublicKey, SigningKey};
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 

@@ -58,7 +58,11 @@ pub fn event_decode(data: &[u8]) {
         assert!(again == body, "decode→encode changed the body of a {:?}", event.event_type());
     } else {
         assert!(version < current, "{:?} version {version} is from the future", event.event_type());
-        assert_eq!(Event::decode(event_type, current, &again).as_ref(), Ok(&event), "the upcast event does not round-trip");
+        assert_eq!(
+            Event::decode(event_type, current, &again).as_ref(),
+            Ok(&event),
+            "the upcast event does not round-trip"
+        );
     }
     let _ = event.stream();
     let now = fixtures::now();
