@@ -247,10 +247,38 @@ pub fn write_private_key(path: &Path, key: &SigningKey, mode: WriteMode) -> Resu
 /// ([`KeyError::InsecurePermissions`], whose message names the file and the `chmod 600` fix). The
 /// file's content is kept in zeroizing buffers.
 pub fn read_private_key(path: &Path) -> Result<SigningKey, KeyError> {
-    let bytes = read_key_file(path, true)?;
+    let bytes = match read_key_file(path, true) {
+        // A public key file (readable by all, as it should be) named where a private key is wanted.
+        Err(KeyError::InsecurePermissions { .. }) if is_public_key_file(path) => {
+            return Err(KeyError::in_file(path, not_private()));
+        }
+        other => other?,
+    };
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| KeyError::in_file(path, KeyError::InvalidPrivateKey("file is not UTF-8 text".into())))?;
+    if text.contains("-----BEGIN PUBLIC KEY-----") {
+        return Err(KeyError::in_file(path, not_private()));
+    }
+    if !text.contains("-----BEGIN") {
+        return Err(KeyError::in_file(
+            path,
+            KeyError::InvalidPrivateKey("the file is not a PEM key (no -----BEGIN PRIVATE KEY----- line)".into()),
+        ));
+    }
     private_key_from_pem(text).map_err(|e| KeyError::in_file(path, e))
+}
+
+fn not_private() -> KeyError {
+    KeyError::InvalidPrivateKey(
+        "this is a public key; a private key is wanted (the file `key generate` wrote without .pub)".into(),
+    )
+}
+
+fn is_public_key_file(path: &Path) -> bool {
+    let mut head = [0u8; 64];
+    File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .is_ok_and(|n| head[..n].starts_with(b"-----BEGIN PUBLIC KEY-----"))
 }
 
 /// Encodes `key` as an SPKI `PUBLIC KEY` PEM document (LF line endings).

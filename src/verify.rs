@@ -331,7 +331,7 @@ impl fmt::Display for Problem {
                 f,
                 "the actor signed at {} but the ledger accepted the record at {}, earlier (a clock moved, or \
                  the record was back-dated)",
-                actor_time.format(0),
+                if actor_time.is_valid() { actor_time.format(0) } else { format!("{} µs after 1970", actor_time.0) },
                 time.format(0)
             ),
             Problem::AfterWitness { time, checkpoint, witnessed } => write!(
@@ -428,8 +428,9 @@ pub struct CheckpointCheck {
     pub checkpoint: String,
     /// Records it covers.
     pub size: u64,
-    /// Whether the log's first `size` records have its root.
-    pub consistent: bool,
+    /// Whether the log's first `size` records have its root; none when it was not compared (a record
+    /// before the log's end is bad, which is the finding).
+    pub consistent: Option<bool>,
     /// Witnesses whose cosignatures verified.
     pub witnesses: Vec<String>,
     /// Whether the witness policy is met.
@@ -939,8 +940,8 @@ impl Verifier {
         let mut checkpoints = Vec::new();
         for t in &self.trusted {
             let root = self.roots.iter().find(|(size, _)| *size == t.size).map(|r| r.1);
-            let consistent = bad.is_none() && t.size <= good && root == Some(t.root);
-            if bad.is_none() && checkpoint_problem.is_none() && !consistent {
+            let consistent = bad.is_none().then(|| t.size <= good && root == Some(t.root));
+            if checkpoint_problem.is_none() && consistent == Some(false) {
                 checkpoint_problem = Some(if t.size > good {
                     Problem::CheckpointBeyondLog { checkpoint: t.label.clone(), size: t.size, records: good }
                 } else {
@@ -1246,7 +1247,7 @@ pub fn verify_store_resuming<S: Store + ?Sized>(
         report.checkpoints.push(CheckpointCheck {
             checkpoint: t.label,
             size: t.size,
-            consistent: true,
+            consistent: Some(true),
             witnesses: t.witnesses,
             meets_policy: t.meets_policy,
         });

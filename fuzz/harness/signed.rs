@@ -220,7 +220,7 @@ pub fn signed_log(data: &[u8]) {
             "records the checkpoint covers were changed, and the log was called sound: {held:?}"
         );
         assert_eq!(held.checkpoints.len(), 1);
-        assert!(held.checkpoints[0].consistent, "{held:?}");
+        assert_eq!(held.checkpoints[0].consistent, Some(true), "{held:?}");
     }
     // Unchanged, the log is sound either way.
     if log == o.log {

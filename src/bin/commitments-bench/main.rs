@@ -2,7 +2,10 @@
 //! team would use instead, on one generated workload, in one run.
 //!
 //! The ledger's phases run in child processes of this binary (a hidden `--phase NAME` mode) so that
-//! each reports its own peak memory; every figure is the median of `--reps` runs. Peers (git, SQLite
+//! each reports its own peak memory; every figure is the median of `--reps` runs. The run's ledger is
+//! signed (every record carries its actor's Ed25519 signature, as `init` makes ledgers); the same
+//! workload is also imported unsigned, as version 1 wrote it, and the signed and unsigned runs of a
+//! phase alternate, so that the ratios between them hold on a shared machine. Peers (git, SQLite
 //! with a hash-chained table, Python `eventsourcing`) are skipped with a message when absent.
 //!
 //! ```text
@@ -440,7 +443,20 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         f(&sig, "batch_1_per_s")?,
         sigs,
     );
-    run.add("limit_sig_batch_all", "limit: the same, one thread per core", "sigs/s", f(&sig, "batch_all_per_s")?, sigs);
+    run.add(
+        "limit_sig_dalek_batch",
+        "limit: ed25519_dalek::verify_batch alone (batches of 1,024, no strictness checks), one thread",
+        "sigs/s",
+        f(&sig, "dalek_batch_per_s")?,
+        sigs,
+    );
+    run.add(
+        "limit_sig_batch_all",
+        "limit: Ed25519 as verify checks them, one thread per core",
+        "sigs/s",
+        f(&sig, "batch_all_per_s")?,
+        sigs,
+    );
     run.add(
         "limit_sig_batch_all_cores",
         "limit: the same, cores used (CPU-s ÷ wall-s)",

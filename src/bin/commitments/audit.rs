@@ -141,8 +141,21 @@ fn show(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// A signed note is never written over a file that exists: it may be a checkpoint someone kept.
+fn refuse_existing(out: Option<&Path>) -> Result<(), Failure> {
+    match out {
+        Some(path) if path.exists() => Err(Failure::input(format!(
+            "out: {} exists; a checkpoint is never written over a file (it may be one someone kept): choose \
+             another name",
+            show(path)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `checkpoint [--out FILE]`.
 pub fn checkpoint(out: &Output, dir: &Path, args: CheckpointArgs) -> Result<(), Failure> {
+    refuse_existing(args.out.as_deref())?;
     // As the ledger's writer: no append can run meanwhile, and a stored tree that was missing is kept.
     let ledger = crate::ops::open(dir)?;
     let published = publish::checkpoint(&ledger, dir)?;
@@ -351,6 +364,7 @@ fn default_name(key: &Path) -> Result<String, Failure> {
 
 /// `cosign --checkpoint NEW --state DIR --key FILE [--proof FILE] [--log-key VKEY] [--name] [--out]`.
 pub fn cosign(out: &Output, args: CosignArgs) -> Result<(), Failure> {
+    refuse_existing(args.out.as_deref())?;
     let key = keys::read_private_key(&args.key).map_err(key_failure)?;
     let name = match &args.name {
         Some(name) => name.clone(),

@@ -446,6 +446,12 @@ fn vkey_arg(what: &str, given: &str) -> Result<String, Failure> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Failure::input(format!("{what}: {given} is neither a verifier key nor a readable file ({e})"))
         })?;
+        if text.trim_start().starts_with("-----BEGIN") {
+            return Err(Failure::input(format!(
+                "{what}: {given} is a PEM key file; give the verifier key (name+keyid+key, as `ledger-key` or \
+                 `cosign` print it), or a file holding it"
+            )));
+        }
         return Ok(text.trim().to_string());
     }
     Ok(given.to_string())
@@ -499,8 +505,10 @@ fn trusted(dir: Option<&Path>, origin: &str, held: &HeldTo) -> Result<Vec<Truste
         let in_file = |f: Failure| Failure { code: f.code, message: format!("checkpoint: {label}: {}", f.message) };
         let msg = publish::read_checkpoint(path).map_err(|e| in_file(publish_failure(e)))?;
         let opened = publish::open(&msg, origin, &log, &witnesses).map_err(|e| in_file(publish_failure(e)))?;
+        // A cosignature's time is in whole seconds: a record of that same second is not after it.
         let witnessed = opened.cosignatures.iter().map(|c| c.timestamp).min().map(|secs| {
-            commitment_ledger::Timestamp(i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1_000_000))
+            let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+            commitment_ledger::Timestamp(secs.saturating_mul(1_000_000).saturating_add(999_999))
         });
         out.push(Trusted {
             label,

@@ -399,11 +399,12 @@ fn report_lines(r: &Report) -> Vec<String> {
             if c.witnesses.is_empty() { String::new() } else { format!(", cosigned by {}", c.witnesses.join(", ")) };
         let policy = if c.meets_policy { "" } else { "; does NOT meet the witness policy" };
         let found = match (c.consistent, r.resumed_from) {
-            (false, _) => "NOT consistent",
-            (true, Some(n)) if c.size <= n => {
+            (None, _) => "not compared: a record before the log's end is bad",
+            (Some(false), _) => "NOT consistent",
+            (Some(true), Some(n)) if c.size <= n => {
                 "consistent: the log verified earlier extends it (by a consistency proof; its records were not read again)"
             }
-            (true, _) => "consistent: every record it covers is here, unchanged",
+            (Some(true), _) => "consistent: every record it covers is here, unchanged",
         };
         lines.push(format!("checkpoint {}: {} records — {found}{witnessed}{policy}", c.checkpoint, c.size));
     }
