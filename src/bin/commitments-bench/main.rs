@@ -659,6 +659,20 @@ fn one_size(cli: &Cli, paths: &Paths, events: u64, (git, python, es): (bool, boo
         n,
     );
     run.add(
+        "ledger_checkpoint_command_ms",
+        "ledger: `commitments checkpoint` as run: open as writer + checkpoint + close",
+        "ms",
+        f(&proof, "command_checkpoint_ms")?,
+        n,
+    );
+    run.add(
+        "ledger_prove_command_ms",
+        "ledger: `commitments prove` as run: open_read (private copy of sled's files) + proof",
+        "ms",
+        f(&proof, "command_prove_ms")?,
+        n,
+    );
+    run.add(
         "ledger_check_proof_ms",
         "ledger: check-proof of the inclusion proof (no ledger)",
         "ms",
