@@ -177,21 +177,40 @@ fn accepted(staged: Vec<Staged>) -> Vec<Head> {
         .collect()
 }
 
-/// A record's bytes and hash, unless it is too large to be read back.
-fn sized(rec: Record) -> Result<(Record, Vec<u8>, Hash), Rejection> {
-    let bytes = rec.encode();
-    if bytes.len() > crate::codec::MAX_RECORD_BYTES {
+/// A record decided, before it is signed and chained: its seq is assigned, its link is not.
+struct Draft {
+    rec: Record,
+    /// The key that signs it and the ledger's origin, when the ledger signs it (a statement signed
+    /// elsewhere comes with its signature).
+    sign_with: Option<(ed25519_dalek::SigningKey, String)>,
+}
+
+/// Refuses a record too large to be read back; `to_be_signed` counts the signature it will get.
+fn check_size(rec: &Record, to_be_signed: bool) -> Result<(), Rejection> {
+    // A signed record ends with the actor's time and signature (72 bytes) where an unsigned one ends
+    // with the empty signature's tag (1 byte).
+    let len = rec.encode().len() + if to_be_signed { 71 } else { 0 };
+    if len > crate::codec::MAX_RECORD_BYTES {
         return Err(Rejection::InvalidField {
             field: "record",
             why: format!(
-                "the record would be {} bytes; the limit is {} (a record that large could never be read back)",
-                bytes.len(),
+                "the record would be {len} bytes; the limit is {} (a record that large could never be read back)",
                 crate::codec::MAX_RECORD_BYTES
             ),
         });
     }
-    let hash = hash_record_bytes(&bytes);
-    Ok((rec, bytes, hash))
+    Ok(())
+}
+
+/// Batches at least this large are signed on other threads while the ledger decides.
+const PARALLEL_SIGNING: usize = 64;
+
+/// Signs a draft the ledger signs, over its statement.
+fn sign(d: &mut Draft, now: Timestamp) {
+    if let Some((key, origin)) = d.sign_with.take() {
+        let signature = key.sign(&d.rec.statement(&origin, now)).to_bytes();
+        d.rec.signature = Some(Signed { actor_time: now, signature });
+    }
 }
 
 /// What a commit is asked to append: a command the ledger decides and signs for its actor, or a
@@ -584,43 +603,70 @@ impl<S: Store> Ledger<S> {
             }
         }
         let now = self.clock.now().max(self.head.map_or(Timestamp(0), |h| h.time));
+        // Decide every command in order, each against the state the ones before it left; the records
+        // are then signed (on every core: a statement does not depend on seq, link or time) and
+        // chained.
+        // Each command is decided in order, against the state the ones before it left; the drafts are
+        // signed as they come (a statement depends on neither seq, link nor time), on other threads for
+        // a large batch, while the next commands are decided; then they are chained.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let (decided, drafts) = if commands.len() >= PARALLEL_SIGNING && threads > 1 {
+            let (to_sign, queue) = std::sync::mpsc::channel::<(usize, Draft)>();
+            let queue = std::sync::Mutex::new(queue);
+            std::thread::scope(|s| {
+                let (signed_tx, signed_rx) = std::sync::mpsc::channel::<(usize, Draft)>();
+                for _ in 0..threads {
+                    let (queue, signed_tx) = (&queue, signed_tx.clone());
+                    s.spawn(move || {
+                        loop {
+                            let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+                            let Ok((i, mut draft)) = next else { return };
+                            sign(&mut draft, now);
+                            if signed_tx.send((i, draft)).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+                drop(signed_tx);
+                let mut sent = 0;
+                let decided = self.decide_all(commands, now, atomic, &mut |draft| {
+                    let _ = to_sign.send((sent, draft));
+                    sent += 1;
+                });
+                drop(to_sign);
+                let mut signed: Vec<(usize, Draft)> = signed_rx.iter().collect();
+                signed.sort_unstable_by_key(|(i, _)| *i);
+                (decided, signed.into_iter().map(|(_, d)| d).collect::<Vec<_>>())
+            })
+        } else {
+            let mut drafts = Vec::with_capacity(commands.len());
+            let decided = self.decide_all(commands, now, atomic, &mut |mut draft| {
+                sign(&mut draft, now);
+                drafts.push(draft);
+            });
+            (decided, drafts)
+        };
+        let (mut results, new_keys) = decided?;
         let mut head = self.head;
-        let mut staged = Vec::with_capacity(commands.len());
-        let mut hashes = Vec::with_capacity(commands.len());
-        let mut new_keys = Vec::new();
-        let mut results = Vec::with_capacity(commands.len());
-        for (index, submission) in commands.into_iter().enumerate() {
-            let mut made = Vec::new();
-            let staging = match submission {
-                Submission::Command(actor, command) => {
-                    let command = self.keyring.provide_key(command, &mut made);
-                    Ledger::<S>::stage(self.projection.state(), &mut self.keyring, &actor, now, command, head)
-                }
-                Submission::Signed(signed) => Ledger::<S>::stage_signed(self.projection.state(), now, signed, head),
-            };
-            match staging {
-                Ok((rec, bytes, hash)) => {
-                    new_keys.append(&mut made);
-                    self.projection.apply(&rec, hash);
-                    let h = Head { seq: rec.seq, hash, time: now };
-                    head = Some(h);
-                    staged.push((rec.seq, bytes));
-                    hashes.push(hash);
-                    results.push(Staged::Accepted(h));
-                }
-                Err(rejection) if atomic => {
-                    self.keyring.forget(&made);
-                    self.keyring.forget(&new_keys);
-                    if !staged.is_empty() {
-                        self.load_projection()?;
-                    }
-                    return Err(LedgerError::Rejected { index, rejection });
-                }
-                Err(rejection) => {
-                    self.keyring.forget(&made);
-                    results.push(Staged::Refused(rejection));
-                }
+        let mut staged = Vec::with_capacity(drafts.len());
+        let mut hashes = Vec::with_capacity(drafts.len());
+        for Draft { mut rec, .. } in drafts {
+            rec.prev = head.map_or(Hash::ZERO, |h| h.hash);
+            let bytes = rec.encode();
+            let hash = hash_record_bytes(&bytes);
+            head = Some(Head { seq: rec.seq, hash, time: now });
+            staged.push((rec.seq, bytes));
+            hashes.push(hash);
+        }
+        let mut chained = hashes.iter();
+        for r in &mut results {
+            if let Staged::Accepted(h) = r {
+                h.hash = *chained.next().expect("one hash per accepted record");
             }
+        }
+        if let Some(h) = head.filter(|_| !staged.is_empty()) {
+            self.projection.set_mark(h);
         }
         // The keys made for new actors are written before their records, and removed again if the
         // records are not: all or nothing.
@@ -642,6 +688,56 @@ impl<S: Store> Ledger<S> {
             self.projection.write_back(&mut self.store)?;
         }
         Ok(results)
+    }
+
+    /// Decides submissions in order, folding each accepted draft into the projection and handing it to
+    /// `accepted`. With `atomic`, the first refusal refuses all (the projection is reloaded). Returns
+    /// what became of each submission and the keys made for accepted ones.
+    fn decide_all(
+        &mut self,
+        commands: Vec<Submission>,
+        now: Timestamp,
+        atomic: bool,
+        accepted: &mut dyn FnMut(Draft),
+    ) -> Result<(Vec<Staged>, Vec<crate::keyring::Made>), LedgerError> {
+        let mut next = self.head.map_or(Seq(0), |h| h.seq.next());
+        let mut new_keys = Vec::new();
+        let mut results = Vec::with_capacity(commands.len());
+        for (index, submission) in commands.into_iter().enumerate() {
+            let mut made = Vec::new();
+            let state = self.projection.state();
+            let staging = match submission {
+                Submission::Command(actor, command) => {
+                    let command = self.keyring.provide_key(command, &mut made);
+                    Ledger::<S>::stage(state, &mut self.keyring, &actor, now, command, next)
+                }
+                Submission::Signed(signed) => Ledger::<S>::stage_signed(state, now, signed, next),
+            };
+            match staging {
+                Ok(draft) => {
+                    new_keys.append(&mut made);
+                    // The fold reads neither the link nor the hash; the watermark gets the real head
+                    // once the records are chained.
+                    self.projection.apply(&draft.rec, Hash::ZERO);
+                    next = next.next();
+                    results.push(Staged::Accepted(Head { seq: draft.rec.seq, hash: Hash::ZERO, time: now }));
+                    accepted(draft);
+                }
+                Err(rejection) if atomic => {
+                    self.keyring.forget(&made);
+                    self.keyring.forget(&new_keys);
+                    if results.iter().any(|r| matches!(r, Staged::Accepted(_))) {
+                        self.load_projection()?;
+                    }
+                    return Err(LedgerError::Rejected { index, rejection });
+                }
+                Err(rejection) => {
+                    self.keyring.forget(&made);
+                    results.push(Staged::Refused(rejection));
+                }
+            }
+        }
+        Ok((results, new_keys))
     }
 
     /// Adds durable records to the Merkle tree and stores its new hashes. They are derived data: if
@@ -704,12 +800,7 @@ impl<S: Store> Ledger<S> {
     }
 
     /// Checks a statement signed elsewhere and builds its record, its bytes and its hash.
-    fn stage_signed(
-        state: &State,
-        now: Timestamp,
-        signed: SignedStatement,
-        head: Option<Head>,
-    ) -> Result<(Record, Vec<u8>, Hash), Rejection> {
+    fn stage_signed(state: &State, now: Timestamp, signed: SignedStatement, seq: Seq) -> Result<Draft, Rejection> {
         let SignedStatement { statement, signature } = signed;
         let actor = statement.actor.clone();
         let refuse = |why: String| Rejection::BadStatement { actor: actor.clone(), why };
@@ -746,8 +837,8 @@ impl<S: Store> Ledger<S> {
         }
         let event_version = statement.event.event_type().version();
         let rec = Record {
-            seq: head.map_or(Seq(0), |h| h.seq.next()),
-            prev: head.map_or(Hash::ZERO, |h| h.hash),
+            seq,
+            prev: Hash::ZERO,
             time: now,
             actor: actor.clone(),
             stream,
@@ -757,7 +848,8 @@ impl<S: Store> Ledger<S> {
             event_version,
             signature: Some(Signed { actor_time: statement.actor_time, signature }),
         };
-        sized(rec)
+        check_size(&rec, false)?;
+        Ok(Draft { rec, sign_with: None })
     }
 
     /// Decides one command and builds its record, its bytes and its hash.
@@ -767,16 +859,16 @@ impl<S: Store> Ledger<S> {
         actor: &ActorId,
         now: Timestamp,
         command: Command,
-        head: Option<Head>,
-    ) -> Result<(Record, Vec<u8>, Hash), Rejection> {
+        seq: Seq,
+    ) -> Result<Draft, Rejection> {
         let event = decide::decide(state, actor, now, command)?;
         let key = decide::signing_key(state.registry(), actor, &event)?;
         let stream = event.stream();
         let pos = state.stream_pos(&stream);
         let event_version = event.event_type().version();
-        let mut rec = Record {
-            seq: head.map_or(Seq(0), |h| h.seq.next()),
-            prev: head.map_or(Hash::ZERO, |h| h.hash),
+        let rec = Record {
+            seq,
+            prev: Hash::ZERO,
             time: now,
             actor: actor.clone(),
             stream,
@@ -786,20 +878,23 @@ impl<S: Store> Ledger<S> {
             event_version,
             signature: None,
         };
-        if let Some(registered) = key {
-            let unavailable = |e: crate::keyring::KeyringError| Rejection::KeyUnavailable {
-                actor: actor.clone(),
-                why: e.to_string(),
-            };
-            let signing = keyring.key_for(actor, &registered).map_err(unavailable)?;
-            let origin = match &rec.event {
-                Event::LedgerOpened(e) => e.origin.as_str(),
-                _ => state.registry().info().map_or("", |i| i.origin.as_str()),
-            };
-            let signature = signing.sign(&rec.statement(origin, now)).to_bytes();
-            rec.signature = Some(Signed { actor_time: now, signature });
-        }
-        sized(rec)
+        let sign_with = match key {
+            None => None,
+            Some(registered) => {
+                let unavailable = |e: crate::keyring::KeyringError| Rejection::KeyUnavailable {
+                    actor: actor.clone(),
+                    why: e.to_string(),
+                };
+                let signing = keyring.key_for(actor, &registered).map_err(unavailable)?;
+                let origin = match &rec.event {
+                    Event::LedgerOpened(e) => e.origin.clone(),
+                    _ => state.registry().info().map_or(String::new(), |i| i.origin.clone()),
+                };
+                Some((signing, origin))
+            }
+        };
+        check_size(&rec, sign_with.is_some())?;
+        Ok(Draft { rec, sign_with })
     }
 
     /// Writes the projection back to the store (done when the ledger closes and every

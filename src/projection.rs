@@ -379,6 +379,12 @@ impl Projection {
         Ok(())
     }
 
+    /// Sets the watermark to the record the projection last folded in (its hash known only once the
+    /// records of a batch are chained).
+    pub fn set_mark(&mut self, head: Head) {
+        self.mark = Some(head);
+    }
+
     /// Folds in the next record of the log, whose hash is `hash`. Pure: the item it is about must be
     /// in memory already ([`Projection::load_item`]).
     pub fn apply(&mut self, rec: &Record, hash: crate::record::Hash) {

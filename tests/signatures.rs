@@ -313,3 +313,33 @@ fn a_department_that_keeps_its_own_key_is_registered_with_its_public_key() {
     assert_eq!(report["unsigned"], 0);
     assert_eq!(report["signed"], report["records"]);
 }
+
+#[test]
+fn a_large_batch_is_signed_on_other_threads_in_order_and_all_or_nothing() {
+    let mut t = fixture();
+    let before = t.l.head().unwrap();
+    let progress_n = |n: usize| progress("fin-bonds", &format!("第{n}次进展"), "2024-05-01");
+    let batch: Vec<_> = (0..300).map(|n| (actor("fin"), progress_n(n))).collect();
+    let heads = t.l.append_batch(batch).unwrap();
+    assert_eq!(heads.len(), 300);
+    for (n, h) in heads.iter().enumerate() {
+        assert_eq!(h.seq.0, before.seq.0 + 1 + n as u64);
+        let (rec, hash) = t.l.record(h.seq).unwrap().unwrap();
+        assert_eq!(hash, h.hash, "the head returned is the record's hash");
+        match &rec.event {
+            commitment_ledger::Event::ProgressReported(p) => assert_eq!(p.text, format!("第{n}次进展")),
+            other => panic!("{other:?}"),
+        }
+    }
+    let report = verify_store(t.l.store(), &mut |_| {}).unwrap();
+    assert!(report.ok && report.unsigned == 0, "{report:?}");
+    // The last of 300 refused: none of them is written.
+    let head = t.l.head();
+    let mut batch: Vec<_> = (0..299).map(|n| (actor("fin"), progress_n(n))).collect();
+    batch.push((actor("fin"), progress("no-such-item", "x", "2024-05-01")));
+    assert!(t.l.append_batch(batch).is_err());
+    assert_eq!(t.l.head(), head);
+    assert!(verify_store(t.l.store(), &mut |_| {}).unwrap().ok);
+    // And the projection was put back: the next append continues the chain.
+    t.ok("fin", progress_n(1000));
+}
