@@ -57,6 +57,24 @@ pub enum LedgerError {
         /// The last.
         last: Seq,
     },
+    /// The last record is stamped more than a day after this machine's clock: appends would inherit
+    /// its time (times never go back), so they are refused.
+    #[error(
+        "the last record (record {seq}) is stamped {}, more than a day after this machine's clock ({}): its \
+         time was moved forward, or the clock is wrong, and every append would inherit it; check the clock, and \
+         the log with `commitments verify --checkpoint FILE --witness VKEY` (a witness's time bounds the records \
+         it saw)",
+        time.format(0),
+        clock.format(0)
+    )]
+    HeadAhead {
+        /// The last record.
+        seq: Seq,
+        /// Its time.
+        time: Timestamp,
+        /// This machine's clock.
+        clock: Timestamp,
+    },
     /// A key file could not be created or read.
     #[error(transparent)]
     Keys(#[from] crate::keyring::KeyringError),
@@ -201,6 +219,9 @@ fn check_size(rec: &Record, to_be_signed: bool) -> Result<(), Rejection> {
     }
     Ok(())
 }
+
+/// How far the last record's time may be ahead of the clock before appends are refused: a day.
+const HEAD_AHEAD_LIMIT: i64 = 86_400_000_000;
 
 /// Batches at least this large are signed on other threads while the ledger decides.
 const PARALLEL_SIGNING: usize = 64;
@@ -602,7 +623,13 @@ impl<S: Store> Ledger<S> {
                 self.load_item(&id)?;
             }
         }
-        let now = self.clock.now().max(self.head.map_or(Timestamp(0), |h| h.time));
+        let clock = self.clock.now();
+        // Times never go back, so a head stamped far ahead of the clock would be inherited by every
+        // append: a record moved forward (or a clock gone wrong) stops appends until someone looks.
+        if let Some(h) = self.head.filter(|h| h.time.0 > clock.0.saturating_add(HEAD_AHEAD_LIMIT)) {
+            return Err(LedgerError::HeadAhead { seq: h.seq, time: h.time, clock });
+        }
+        let now = clock.max(self.head.map_or(Timestamp(0), |h| h.time));
         // Decide every command in order, each against the state the ones before it left; the records
         // are then signed (on every core: a statement does not depend on seq, link or time) and
         // chained.

@@ -180,6 +180,10 @@ fn a_witness_policy_is_met_or_named_and_cosignatures_bound_record_times() {
     write_witness(&desk.dir, last, record_hash(&bytes));
     let (code, v) = desk.verify(&desk.dir, &[]);
     assert_eq!(code, 0, "verify alone cannot tell a moved time: {v}");
+    // Appends would inherit 2099 (times never go back): they are refused, and nothing is written.
+    let run = cli(&desk.dir, &["area", "add", "late", "--name", "迟到"]).code(1);
+    assert!(run.stderr.contains("more than a day after this machine's clock"), "{}", run.stderr);
+    assert_eq!(desk.verify(&desk.dir, &[]).1["records"].as_u64(), Some(last + 1));
     let (code, v) = desk.verify(&desk.dir, &["--checkpoint", s(&cosigned), "--witness", &congress]);
     assert_eq!(
         (code, v["problem_kind"].as_str(), v["first_bad_seq"].as_u64()),

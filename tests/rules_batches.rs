@@ -109,15 +109,15 @@ fn time_never_goes_backwards() {
     t.clock.shift(-DAY_US);
     let second = t.ok("sci", progress("sci-lab", "时钟回拨一天", "2024-05-10"));
     assert!(second.time >= first.time, "{:?} < {:?}", second.time, first.time);
-    // A clock a year behind: "today" stays the last record's day for the rules too.
+    // A clock a year behind the last record (or a last record moved a year forward): appends would
+    // inherit its time, so they are refused until someone looks, and nothing is written.
     t.clock.set(ts("2023-05-10T09:00:00+08:00"));
-    let batch =
-        t.l.append_batch(vec![
-            (actor("sci"), progress("sci-lab", "时钟回拨一年", "2024-05-10")),
-            (actor("fin"), figure_as_of("fin-bonds", "7", "2024-05-10")),
-        ])
-        .unwrap();
-    assert!(batch.iter().all(|a| a.time >= second.time));
+    let refused = t.l.append_batch(vec![
+        (actor("sci"), progress("sci-lab", "时钟回拨一年", "2024-05-10")),
+        (actor("fin"), figure_as_of("fin-bonds", "7", "2024-05-10")),
+    ]);
+    assert!(matches!(refused, Err(commitment_ledger::LedgerError::HeadAhead { .. })), "{refused:?}");
+    assert_eq!(t.l.head().map(|h| h.seq), Some(second.seq));
     t.clock.set(ts("2024-05-10T09:00:05+08:00"));
     let later = t.ok("sci", progress("sci-lab", "时钟恢复", "2024-05-10"));
     assert_eq!(later.time, ts("2024-05-10T09:00:05+08:00"));

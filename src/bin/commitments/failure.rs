@@ -63,7 +63,10 @@ impl From<LedgerError> for Failure {
             LedgerError::Rejected { .. } => BAD_INPUT,
             // An unreadable record is evidence that the ledger is unsound, as `verify` would say; a
             // damaged ledger, or one with an unacknowledged tail, needs an operator, not a retry.
-            LedgerError::Corrupt { .. } | LedgerError::Damaged(_) | LedgerError::UnacknowledgedTail { .. } => UNSOUND,
+            LedgerError::Corrupt { .. }
+            | LedgerError::Damaged(_)
+            | LedgerError::UnacknowledgedTail { .. }
+            | LedgerError::HeadAhead { .. } => UNSOUND,
             // The engine refusing its own files is damage to the store, which `verify` reports as unsound.
             LedgerError::Store(StoreError::Damaged(_) | StoreError::HeadUnreadable(_)) => UNSOUND,
             LedgerError::Store(StoreError::Missing(_) | StoreError::NotALedger { .. }) => BAD_INPUT,
