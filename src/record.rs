@@ -234,16 +234,7 @@ pub fn stored_statement(bytes: &[u8], origin: &str) -> Option<(Vec<u8>, [u8; 64]
         return None;
     }
     let w: WireV2<'_> = codec::decode_borrowed(bytes).ok()?;
-    let msg = statement_bytes(
-        origin,
-        w.actor,
-        w.stream,
-        w.stream_version,
-        w.event_type,
-        w.event_version,
-        w.body,
-        w.actor_time,
-    );
+    let msg = w.envelope.statement(origin, w.actor_time);
     Some((msg, join(w.signature)))
 }
 
@@ -297,9 +288,10 @@ pub struct Record {
     pub signature: Option<Signed>,
 }
 
-/// The stored form, field by field in stored order.
+/// The fields every record format stores first, in stored order: everything up to the body. bincode
+/// writes a nested struct as its fields, so the formats below are these fields followed by their own.
 #[derive(Serialize, Deserialize)]
-struct Wire<'a> {
+struct Envelope<'a> {
     format: u8,
     seq: u64,
     prev: [u8; 32],
@@ -312,28 +304,59 @@ struct Wire<'a> {
     event_version: u16,
     #[serde(with = "serde_bytes")]
     body: &'a [u8],
+}
+
+/// A format 1 record: the envelope and an empty signature tag.
+#[derive(Serialize, Deserialize)]
+struct Wire<'a> {
+    #[serde(borrow)]
+    envelope: Envelope<'a>,
     #[serde(borrow, with = "serde_bytes")]
     signature: Option<&'a [u8]>,
 }
 
-/// The stored form of a format 2 (signed) record: format 1's fields up to the body, then the actor's
-/// time and the 64-byte signature (as two 32-byte halves: bincode has no 64-byte array).
+/// A format 2 (signed) record: the envelope, then the actor's time and the 64-byte signature (as two
+/// 32-byte halves: bincode has no 64-byte array).
 #[derive(Serialize, Deserialize)]
 struct WireV2<'a> {
-    format: u8,
-    seq: u64,
-    prev: [u8; 32],
-    time: i64,
-    actor: &'a str,
-    stream: &'a str,
-    stream_version: u64,
-    stream_prev: Option<u64>,
-    event_type: u16,
-    event_version: u16,
-    #[serde(with = "serde_bytes")]
-    body: &'a [u8],
+    #[serde(borrow)]
+    envelope: Envelope<'a>,
     actor_time: i64,
     signature: ([u8; 32], [u8; 32]),
+}
+
+impl Envelope<'_> {
+    /// The statement the record's actor signs, for a ledger of `origin`.
+    fn statement(&self, origin: &str, actor_time: i64) -> Vec<u8> {
+        statement_bytes(
+            origin,
+            self.actor,
+            self.stream,
+            self.stream_version,
+            self.event_type,
+            self.event_version,
+            self.body,
+            actor_time,
+        )
+    }
+
+    /// The record these fields (and its signature) describe.
+    fn record(&self, signature: Option<Signed>) -> Result<Record, CodecError> {
+        let bad = |field, why: String| CodecError::BadField { field, why };
+        Ok(Record {
+            seq: Seq(self.seq),
+            prev: Hash(self.prev),
+            time: Timestamp(self.time),
+            actor: ActorId::new(self.actor).map_err(|e| bad("actor", e.to_string()))?,
+            stream: StreamId::parse(self.stream)
+                .ok_or_else(|| bad("stream", format!("{:?} is not a stream", self.stream)))?,
+            stream_version: StreamVersion(self.stream_version),
+            stream_prev: self.stream_prev.map(Seq),
+            event: Event::decode(self.event_type, self.event_version, self.body)?,
+            event_version: self.event_version,
+            signature,
+        })
+    }
 }
 
 impl Record {
@@ -343,104 +366,62 @@ impl Record {
         debug_assert_eq!(self.event_version, self.event.event_type().version(), "only new records are encoded");
         let body = self.event.encode_body();
         let stream = self.stream.to_text();
+        let envelope = self.envelope(&stream, &body);
         let mut out = Vec::with_capacity(body.len() + stream.len() + 200);
-        if let Some(s) = &self.signature {
-            codec::encode_into(
-                &WireV2 {
-                    format: RECORD_FORMAT,
-                    seq: self.seq.0,
-                    prev: self.prev.0,
-                    time: self.time.0,
-                    actor: self.actor.as_str(),
-                    stream: &stream,
-                    stream_version: self.stream_version.0,
-                    stream_prev: self.stream_prev.map(|s| s.0),
-                    event_type: self.event.event_type() as u16,
-                    event_version: self.event_version,
-                    body: &body,
-                    actor_time: s.actor_time.0,
-                    signature: split(&s.signature),
-                },
+        match &self.signature {
+            Some(s) => codec::encode_into(
+                &WireV2 { envelope, actor_time: s.actor_time.0, signature: split(&s.signature) },
                 &mut out,
-            );
-            return out;
+            ),
+            None => codec::encode_into(&Wire { envelope, signature: None }, &mut out),
         }
-        codec::encode_into(
-            &Wire {
-                format: RECORD_FORMAT_UNSIGNED,
-                seq: self.seq.0,
-                prev: self.prev.0,
-                time: self.time.0,
-                actor: self.actor.as_str(),
-                stream: &stream,
-                stream_version: self.stream_version.0,
-                stream_prev: self.stream_prev.map(|s| s.0),
-                event_type: self.event.event_type() as u16,
-                event_version: self.event_version,
-                body: &body,
-                signature: None,
-            },
-            &mut out,
-        );
         out
+    }
+
+    /// The stored fields up to the body, with the stream's text and the body's bytes.
+    fn envelope<'a>(&'a self, stream: &'a str, body: &'a [u8]) -> Envelope<'a> {
+        Envelope {
+            format: if self.signature.is_some() { RECORD_FORMAT } else { RECORD_FORMAT_UNSIGNED },
+            seq: self.seq.0,
+            prev: self.prev.0,
+            time: self.time.0,
+            actor: self.actor.as_str(),
+            stream,
+            stream_version: self.stream_version.0,
+            stream_prev: self.stream_prev.map(|s| s.0),
+            event_type: self.event.event_type() as u16,
+            event_version: self.event_version,
+            body,
+        }
     }
 
     /// Decodes stored bytes. The bytes are not checked against any hash here; [`crate::verify`] does that.
     pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
         let format = *bytes.first().ok_or(CodecError::Bincode("empty record".into()))?;
-        let bad = |field, why: String| CodecError::BadField { field, why };
         if format == RECORD_FORMAT {
             let w: WireV2<'_> = codec::decode_borrowed(bytes)?;
-            return Ok(Record {
-                seq: Seq(w.seq),
-                prev: Hash(w.prev),
-                time: Timestamp(w.time),
-                actor: ActorId::new(w.actor).map_err(|e| bad("actor", e.to_string()))?,
-                stream: StreamId::parse(w.stream)
-                    .ok_or_else(|| bad("stream", format!("{:?} is not a stream", w.stream)))?,
-                stream_version: StreamVersion(w.stream_version),
-                stream_prev: w.stream_prev.map(Seq),
-                event: Event::decode(w.event_type, w.event_version, w.body)?,
-                event_version: w.event_version,
-                signature: Some(Signed { actor_time: Timestamp(w.actor_time), signature: join(w.signature) }),
-            });
+            let signed = Signed { actor_time: Timestamp(w.actor_time), signature: join(w.signature) };
+            return w.envelope.record(Some(signed));
         }
         if format != RECORD_FORMAT_UNSIGNED {
             return Err(CodecError::UnknownFormat(format));
         }
         let w: Wire<'_> = codec::decode_borrowed(bytes)?;
         if w.signature.is_some() {
-            return Err(bad("signature", "format 1 defines no signature scheme, so no record may carry one".into()));
+            return Err(CodecError::BadField {
+                field: "signature",
+                why: "format 1 defines no signature scheme, so no record may carry one".into(),
+            });
         }
-        Ok(Record {
-            seq: Seq(w.seq),
-            prev: Hash(w.prev),
-            time: Timestamp(w.time),
-            actor: ActorId::new(w.actor).map_err(|e| bad("actor", e.to_string()))?,
-            stream: StreamId::parse(w.stream)
-                .ok_or_else(|| bad("stream", format!("{:?} is not a stream", w.stream)))?,
-            stream_version: StreamVersion(w.stream_version),
-            stream_prev: w.stream_prev.map(Seq),
-            event: Event::decode(w.event_type, w.event_version, w.body)?,
-            event_version: w.event_version,
-            signature: None,
-        })
+        w.envelope.record(None)
     }
 
     /// The statement the record's actor signs (see [`statement_bytes`]), for a ledger of `origin`,
     /// with the actor's time `actor_time`.
     pub fn statement(&self, origin: &str, actor_time: Timestamp) -> Vec<u8> {
         debug_assert_eq!(self.event_version, self.event.event_type().version(), "only new records are signed");
-        statement_bytes(
-            origin,
-            self.actor.as_str(),
-            &self.stream.to_text(),
-            self.stream_version.0,
-            self.event.event_type() as u16,
-            self.event_version,
-            &self.event.encode_body(),
-            actor_time.0,
-        )
+        let (stream, body) = (self.stream.to_text(), self.event.encode_body());
+        self.envelope(&stream, &body).statement(origin, actor_time.0)
     }
 }
 
