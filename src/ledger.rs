@@ -195,6 +195,40 @@ fn accepted(staged: Vec<Staged>) -> Vec<Head> {
         .collect()
 }
 
+/// The origin a statement of `event` names: the ledger's, or for record 0 the one it opens.
+fn origin_for(state: &State, event: &Event) -> String {
+    match event {
+        Event::LedgerOpened(e) => e.origin.clone(),
+        _ => state.registry().info().map_or(String::new(), |i| i.origin.clone()),
+    }
+}
+
+/// A new record at `seq` of `event` by `actor`, accepted `now`, continuing its stream; its link is
+/// set when the records of a commit are chained.
+fn new_record(
+    state: &State,
+    seq: Seq,
+    now: Timestamp,
+    actor: &ActorId,
+    event: Event,
+    signature: Option<Signed>,
+) -> Record {
+    let stream = event.stream();
+    let pos = state.stream_pos(&stream);
+    Record {
+        seq,
+        prev: Hash::ZERO,
+        time: now,
+        actor: actor.clone(),
+        stream,
+        stream_version: pos.next,
+        stream_prev: pos.last,
+        event_version: event.event_type().version(),
+        event,
+        signature,
+    }
+}
+
 /// A record decided, before it is signed and chained: its seq is assigned, its link is not.
 struct Draft {
     rec: Record,
@@ -853,33 +887,20 @@ impl<S: Store> Ledger<S> {
                 now.format(0)
             )));
         }
-        let origin = match &statement.event {
-            Event::LedgerOpened(e) => e.origin.clone(),
-            _ => state.registry().info().map_or(String::new(), |i| i.origin.clone()),
-        };
+        let origin = origin_for(state, &statement.event);
         let verifying = key.verifying_key().map_err(|e| refuse(e.to_string()))?;
         let sig = ed25519_dalek::Signature::from_bytes(&signature);
         if !crate::keys::verify_strict(&verifying, &statement.bytes(&origin), &sig) {
             return Err(refuse(format!("the signature does not verify with {actor}'s registered key {}", key.short())));
         }
-        let event_version = statement.event.event_type().version();
-        let rec = Record {
-            seq,
-            prev: Hash::ZERO,
-            time: now,
-            actor: actor.clone(),
-            stream,
-            stream_version: pos.next,
-            stream_prev: pos.last,
-            event: statement.event,
-            event_version,
-            signature: Some(Signed { actor_time: statement.actor_time, signature }),
-        };
+        let signed = Signed { actor_time: statement.actor_time, signature };
+        let rec = new_record(state, seq, now, &actor, statement.event, Some(signed));
         check_size(&rec, false)?;
         Ok(Draft { rec, sign_with: None })
     }
 
-    /// Decides one command and builds its record, its bytes and its hash.
+    /// Decides one command and drafts its record: unsigned and unlinked yet, with the key that will
+    /// sign it.
     fn stage(
         state: &State,
         keyring: &mut Keyring,
@@ -890,21 +911,7 @@ impl<S: Store> Ledger<S> {
     ) -> Result<Draft, Rejection> {
         let event = decide::decide(state, actor, now, command)?;
         let key = decide::signing_key(state.registry(), actor, &event)?;
-        let stream = event.stream();
-        let pos = state.stream_pos(&stream);
-        let event_version = event.event_type().version();
-        let rec = Record {
-            seq,
-            prev: Hash::ZERO,
-            time: now,
-            actor: actor.clone(),
-            stream,
-            stream_version: pos.next,
-            stream_prev: pos.last,
-            event,
-            event_version,
-            signature: None,
-        };
+        let rec = new_record(state, seq, now, actor, event, None);
         let sign_with = match key {
             None => None,
             Some(registered) => {
@@ -913,11 +920,7 @@ impl<S: Store> Ledger<S> {
                     why: e.to_string(),
                 };
                 let signing = keyring.key_for(actor, &registered).map_err(unavailable)?;
-                let origin = match &rec.event {
-                    Event::LedgerOpened(e) => e.origin.clone(),
-                    _ => state.registry().info().map_or(String::new(), |i| i.origin.clone()),
-                };
-                Some((signing, origin))
+                Some((signing, origin_for(state, &rec.event)))
             }
         };
         check_size(&rec, sign_with.is_some())?;
@@ -978,8 +981,8 @@ impl<S: Store> Ledger<S> {
         crate::verify::verify_store(&self.store, progress)
     }
 
-    /// [`Ledger::verify_against`], going on from where an earlier verification ended
-    /// ([`crate::verify_store_resuming`]).
+    /// [`Ledger::verify`], holding the log to checkpoints and going on from where an earlier
+    /// verification ended, if given ([`crate::verify_store_resuming`]).
     pub fn verify_resuming(
         &self,
         resume: Option<&crate::verify::Resume>,
@@ -987,15 +990,6 @@ impl<S: Store> Ledger<S> {
         progress: &mut dyn FnMut(u64),
     ) -> Result<(Report, Option<crate::verify::Resume>), LedgerError> {
         crate::verify::verify_store_resuming(&self.store, resume, trusted, progress)
-    }
-
-    /// [`Ledger::verify`], holding the log to checkpoints (see [`crate::Verifier::hold_to`]).
-    pub fn verify_against(
-        &self,
-        trusted: Vec<crate::verify::Trusted>,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<Report, LedgerError> {
-        crate::verify::verify_store_against(&self.store, trusted, progress)
     }
 
     /// The state as it was through `until`, folded in memory from the log.

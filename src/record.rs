@@ -325,6 +325,12 @@ struct WireV2<'a> {
     signature: ([u8; 32], [u8; 32]),
 }
 
+impl WireV2<'_> {
+    fn signed(&self) -> Signed {
+        Signed { actor_time: Timestamp(self.actor_time), signature: join(self.signature) }
+    }
+}
+
 impl Envelope<'_> {
     /// The statement the record's actor signs, for a ledger of `origin`.
     fn statement(&self, origin: &str, actor_time: i64) -> Vec<u8> {
@@ -397,12 +403,43 @@ impl Record {
 
     /// Decodes stored bytes. The bytes are not checked against any hash here; [`crate::verify`] does that.
     pub fn decode(bytes: &[u8]) -> Result<Record, CodecError> {
-        let format = *bytes.first().ok_or(CodecError::Bincode("empty record".into()))?;
-        if format == RECORD_FORMAT {
-            let w: WireV2<'_> = codec::decode_borrowed(bytes)?;
-            let signed = Signed { actor_time: Timestamp(w.actor_time), signature: join(w.signature) };
-            return w.envelope.record(Some(signed));
+        match bytes.first() {
+            Some(&RECORD_FORMAT) => {
+                let w: WireV2<'_> = codec::decode_borrowed(bytes)?;
+                w.envelope.record(Some(w.signed()))
+            }
+            Some(&format) => Record::decode_unsigned(bytes, format),
+            None => Err(CodecError::Bincode("empty record".into())),
         }
+    }
+
+    /// Decodes stored bytes and, for a signed record, builds the statement its signature must verify
+    /// over, for a ledger of `origin` (none: the origin the record itself opens, for record 0), reading
+    /// the envelope once. A verifier's hot path.
+    pub fn decode_with_statement(
+        bytes: &[u8],
+        origin: Option<&str>,
+    ) -> (Result<Record, CodecError>, Option<(Vec<u8>, [u8; 64])>) {
+        let Some(&format) = bytes.first() else { return (Err(CodecError::Bincode("empty record".into())), None) };
+        if format == RECORD_FORMAT {
+            let w: WireV2<'_> = match codec::decode_borrowed(bytes) {
+                Ok(w) => w,
+                Err(e) => return (Err(e), None),
+            };
+            let signed = w.signed();
+            let rec = w.envelope.record(Some(signed));
+            let origin = match (origin, &rec) {
+                (Some(o), _) => Some(o.to_string()),
+                (None, Ok(Record { event: Event::LedgerOpened(o), .. })) => Some(o.origin.clone()),
+                (None, _) => None,
+            };
+            let statement = origin.map(|o| (w.envelope.statement(&o, w.actor_time), signed.signature));
+            return (rec, statement);
+        }
+        (Record::decode_unsigned(bytes, format), None)
+    }
+
+    fn decode_unsigned(bytes: &[u8], format: u8) -> Result<Record, CodecError> {
         if format != RECORD_FORMAT_UNSIGNED {
             return Err(CodecError::UnknownFormat(format));
         }

@@ -667,14 +667,6 @@ impl Verifier {
         self.origin = Some(origin);
     }
 
-    /// The statement and signature of stored bytes, for this log's origin (record 0 names it).
-    pub fn statement_of(&self, bytes: &[u8]) -> Option<(Vec<u8>, [u8; 64])> {
-        match &self.origin {
-            Some(o) => crate::record::stored_statement(bytes, o),
-            None => crate::record::origin_of(bytes).and_then(|o| crate::record::stored_statement(bytes, &o)),
-        }
-    }
-
     /// How many signatures wait for a batch.
     pub(crate) fn pending_len(&self) -> usize {
         self.pending.len()
@@ -711,8 +703,8 @@ impl Verifier {
 
     /// Checks the next entry without folding it in; [`Verifier::accept`] does that.
     pub fn check_next(&mut self, key: &[u8], bytes: &[u8]) -> Result<(Record, Hash), Bad> {
-        let statement = self.statement_of(bytes);
-        let checked = self.check_decoded(key, Record::decode(bytes), hash_record_bytes(bytes), statement);
+        let (decoded, statement) = Record::decode_with_statement(bytes, self.origin.as_deref());
+        let checked = self.check_decoded(key, decoded, hash_record_bytes(bytes), statement);
         if self.pending.len() >= SIGNATURE_BATCH * 4 {
             self.flush_signatures();
         }
@@ -1125,11 +1117,9 @@ pub fn verify_store_resuming<S: Store + ?Sized>(
                 for chunk in raw_rx {
                     let prepared = chunk
                         .into_iter()
-                        .map(|(key, bytes)| Prepared {
-                            hash: hash_record_bytes(&bytes),
-                            decoded: Record::decode(&bytes),
-                            statement: crate::record::stored_statement(&bytes, &origin),
-                            key,
+                        .map(|(key, bytes)| {
+                            let (decoded, statement) = Record::decode_with_statement(&bytes, Some(&origin));
+                            Prepared { hash: hash_record_bytes(&bytes), decoded, statement, key }
                         })
                         .collect();
                     if out_tx.send(prepared).is_err() {
