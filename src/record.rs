@@ -226,10 +226,13 @@ pub struct SignedStatement {
     pub signature: [u8; 64],
 }
 
+/// A stored signed record's statement (the bytes its signature must verify over) and its signature.
+pub type StoredStatement = (Vec<u8>, [u8; 64]);
+
 /// The statement a stored signed record's signature must verify over, and the signature, read from
 /// the stored bytes without decoding the event. None for a record that is not a readable format 2
 /// record.
-pub fn stored_statement(bytes: &[u8], origin: &str) -> Option<(Vec<u8>, [u8; 64])> {
+pub fn stored_statement(bytes: &[u8], origin: &str) -> Option<StoredStatement> {
     if bytes.first() != Some(&RECORD_FORMAT) {
         return None;
     }
@@ -419,7 +422,7 @@ impl Record {
     pub fn decode_with_statement(
         bytes: &[u8],
         origin: Option<&str>,
-    ) -> (Result<Record, CodecError>, Option<(Vec<u8>, [u8; 64])>) {
+    ) -> (Result<Record, CodecError>, Option<StoredStatement>) {
         let Some(&format) = bytes.first() else { return (Err(CodecError::Bincode("empty record".into())), None) };
         if format == RECORD_FORMAT {
             let w: WireV2<'_> = match codec::decode_borrowed(bytes) {
