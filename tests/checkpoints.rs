@@ -227,3 +227,19 @@ fn resume_reads_only_what_came_after_and_falls_back_when_its_record_changed() {
     let run = cli(&desk.dir, &["verify", "--resume", s(&state)]).code(2);
     assert!(run.stderr.contains("verified.state"), "{}", run.stderr);
 }
+
+#[test]
+fn a_ledger_key_replaced_in_the_directory_is_caught_and_the_kept_key_still_verifies() {
+    let desk = Desk::new();
+    desk.area(&desk.dir, "a1");
+    let kept = desk.checkpoint(&desk.dir, "kept");
+    let vkey = cli(&desk.dir, &["ledger-key"]).ok().stdout.trim().to_string();
+    // An insider puts its own key where the ledger keeps its checkpoint key.
+    let evil = desk.file("evil.pem");
+    cli_raw(&["key", "generate", "--out", s(&evil)]).ok();
+    std::fs::copy(format!("{}.pub", evil.display()), desk.dir.join("keys/_ledger.pub")).unwrap();
+    let run = cli(&desk.dir, &["verify", "--checkpoint", s(&kept)]).code(2);
+    assert!(run.stderr.contains("is not signed by the ledger key"), "{}", run.stderr);
+    // With the key the deputy kept, her checkpoint holds.
+    assert_eq!(desk.verify(&desk.dir, &["--checkpoint", s(&kept), "--log-key", &vkey]).0, 0);
+}
