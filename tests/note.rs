@@ -1,5 +1,7 @@
 //! Tests of the C2SP signed-note implementation (`commitment_ledger::note`).
 
+mod support;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use commitment_ledger::keys::generate_signing_key;
@@ -7,46 +9,7 @@ use commitment_ledger::note::{
     self as sn, MAX_NOTE_SIZE, MAX_SIGNATURES, Note, NoteError, NoteSignature, SIG_TYPE_ED25519, Signer, Verifier,
     VerifierKey,
 };
-
-/// The indented (four-space) code blocks of a Markdown fixture under tests/fixtures, in order. Each
-/// block's lines lose their indentation and are joined with "\n", with a final "\n"; blank lines inside
-/// a block are kept.
-fn indented_blocks(relative: &str) -> Vec<String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut blocks = Vec::new();
-    let mut current: Vec<&str> = Vec::new();
-    let mut pending_blank = 0;
-    for line in text.lines() {
-        if let Some(code) = line.strip_prefix("    ") {
-            if !current.is_empty() {
-                current.extend(std::iter::repeat_n("", pending_blank));
-            }
-            pending_blank = 0;
-            current.push(code);
-        } else if line.is_empty() && !current.is_empty() {
-            pending_blank += 1;
-        } else {
-            if !current.is_empty() {
-                blocks.push(current.join("\n") + "\n");
-                current.clear();
-            }
-            pending_blank = 0;
-        }
-    }
-    if !current.is_empty() {
-        blocks.push(current.join("\n") + "\n");
-    }
-    blocks
-}
-
-/// The signed-note vectors of tests/fixtures/signed-note/README.md: (verifier key, signed note,
-/// signed checkpoint).
-fn signed_note_vectors() -> (String, String, String) {
-    let blocks = indented_blocks("signed-note/README.md");
-    assert_eq!(blocks.len(), 3, "expected three example blocks in the fixture, got {blocks:?}");
-    (blocks[0].trim_end().to_owned(), blocks[1].clone(), blocks[2].clone())
-}
+use support::signed_note_vectors;
 
 fn spec_example() -> (Verifier, String) {
     let (vkey, signed, _) = signed_note_vectors();

@@ -602,3 +602,43 @@ pub fn signed_tail(bytes: &[u8]) -> (std::ops::Range<usize>, std::ops::Range<usi
     let n = bytes.len();
     (n - 72..n - 64, n - 64..n)
 }
+
+/// The indented (four-space) code blocks of a Markdown fixture under tests/fixtures, in order. Each
+/// block's lines lose their indentation and are joined with "\n", with a final "\n"; blank lines inside
+/// a block are kept.
+pub fn indented_blocks(relative: &str) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut blocks = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut pending_blank = 0;
+    for line in text.lines() {
+        if let Some(code) = line.strip_prefix("    ") {
+            if !current.is_empty() {
+                current.extend(std::iter::repeat_n("", pending_blank));
+            }
+            pending_blank = 0;
+            current.push(code);
+        } else if line.is_empty() && !current.is_empty() {
+            pending_blank += 1;
+        } else {
+            if !current.is_empty() {
+                blocks.push(current.join("\n") + "\n");
+                current.clear();
+            }
+            pending_blank = 0;
+        }
+    }
+    if !current.is_empty() {
+        blocks.push(current.join("\n") + "\n");
+    }
+    blocks
+}
+
+/// The signed-note vectors of tests/fixtures/signed-note/README.md: (verifier key, signed note,
+/// signed checkpoint).
+pub fn signed_note_vectors() -> (String, String, String) {
+    let blocks = indented_blocks("signed-note/README.md");
+    assert_eq!(blocks.len(), 3, "expected three example blocks in the fixture, got {blocks:?}");
+    (blocks[0].trim_end().to_owned(), blocks[1].clone(), blocks[2].clone())
+}
