@@ -468,21 +468,24 @@ fn describe_checkpoint(c: &Checkpoint) -> String {
     format!("{} records, root {}", c.size, BASE64.encode(c.root))
 }
 
+/// A proof is about the ledger of the checkpoint it is checked against.
+fn same_ledger(origin: &str, trusted: &Checkpoint) -> Result<(), ProofError> {
+    if origin == trusted.origin {
+        return Ok(());
+    }
+    Err(ProofError::Mismatch {
+        input: Input::Proof,
+        problem: format!("is a proof about ledger {origin:?}, but the checkpoint is of ledger {:?}", trusted.origin),
+    })
+}
+
 fn check_inclusion_document(
     p: InclusionIn,
     trusted: &Checkpoint,
     trusted_msg: &[u8],
     verifier: &Verifier,
 ) -> Result<Checked, ProofError> {
-    if p.origin != trusted.origin {
-        return Err(ProofError::Mismatch {
-            input: Input::Proof,
-            problem: format!(
-                "is a proof about ledger {:?}, but the checkpoint is of ledger {:?}",
-                p.origin, trusted.origin
-            ),
-        });
-    }
+    same_ledger(&p.origin, trusted)?;
     // The checkpoint it carries must be signed by the key too, and be the trusted one.
     match open_any(p.checkpoint.as_bytes(), verifier, Input::Proof) {
         Err(e) => return Err(fails(format!("its checkpoint does not verify with the key (it was altered): {e}"))),
@@ -576,15 +579,7 @@ fn check_consistency_document(
     trusted_msg: &[u8],
     verifier: &Verifier,
 ) -> Result<Checked, ProofError> {
-    if p.origin != trusted.origin {
-        return Err(ProofError::Mismatch {
-            input: Input::Proof,
-            problem: format!(
-                "is a proof about ledger {:?}, but the checkpoint is of ledger {:?}",
-                p.origin, trusted.origin
-            ),
-        });
-    }
+    same_ledger(&p.origin, trusted)?;
     let embedded = |msg: &str, which: &str| {
         publish::open(msg.as_bytes(), &trusted.origin, verifier, &[]).map_err(|e| match e.fault() {
             Fault::Unsound => fails(format!("its {which}: {e}")),
